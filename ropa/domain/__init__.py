@@ -1,0 +1,1 @@
+"""The GDPR vocabulary and rules: pure Python, imports nothing of ropa but `ropa.errors`."""
