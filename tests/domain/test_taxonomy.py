@@ -27,7 +27,9 @@ def test_unknown_and_misplaced_keys_are_not() -> None:
 
 
 def test_the_three_vocabularies_are_disjoint_and_not_empty() -> None:
-    assert DATA_CATEGORIES and DATA_SUBJECTS and DATA_USES
+    assert DATA_CATEGORIES
+    assert DATA_SUBJECTS
+    assert DATA_USES
     assert not DATA_CATEGORIES & DATA_SUBJECTS
     assert not DATA_CATEGORIES & DATA_USES
 
