@@ -1,0 +1,345 @@
+"""The GraphQL schema: queries, mutations and the limits that protect the service.
+
+Mutations take one `input` and return a payload with the record and its `receipt`.
+Resolvers call the services (in a worker thread) and never touch the database themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import Info
+
+from ropa.api import inputs as i
+from ropa.api.context import Context
+from ropa.api.errors import ErrorCodes
+from ropa.api.ids import from_global_id, record_id
+from ropa.api.types import (
+    NODE_TYPES,
+    BreachIncident,
+    LedgerEntry,
+    Node,
+    Organization,
+    PrivacyPolicy,
+    ProcessingActivity,
+    Processor,
+    ProcessorEngagement,
+    Receipt,
+    Transfer,
+)
+from ropa.ledger.canonical import format_ts
+from ropa.services import (
+    activities,
+    breaches,
+    ledger_queries,
+    organizations,
+    policies,
+    processors,
+    reads,
+    transfers,
+)
+from ropa.services.changes import Change
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 15
+
+
+def _receipt(change: Change) -> Receipt | None:
+    r = change.receipt
+    if r is None:
+        return None
+    return Receipt(
+        seq=r.seq, leaf_hash=r.leaf_hash, signature=r.signature, key_id=r.key_id,
+        checkpoint=r.checkpoint,
+    )
+
+
+def _as_of(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_ts(value.astimezone(UTC))
+
+
+async def _run(info: Info[Context, None], fn: Callable[..., Change], *args: Any) -> Change:
+    ctx = info.context
+    return await ctx.in_thread(fn, ctx.runtime, ctx.principal, *args)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="An organisation's records; with `asOf`, as they stood then.")
+    async def organization(
+        self, info: Info[Context, None], slug: str, as_of: datetime | None = None
+    ) -> Organization | None:
+        ctx = info.context
+        view, state = await ctx.in_thread(
+            reads.open_view, ctx.runtime, ctx.principal, slug, _as_of(as_of)
+        )
+        return Organization.of(state, view)
+
+    @strawberry.field(description="Any record by its global ID (Relay).")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:  # noqa: A002
+        ctx = info.context
+        type_name, rid = from_global_id(id)
+        make = NODE_TYPES.get(type_name)
+        if make is None:
+            return None
+        view = await ctx.in_thread(reads.locate, ctx.runtime, ctx.principal, type_name, rid)
+        state = await ctx.records_by_id(view, type_name).load(rid)
+        return make.of(state, view) if state else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Every change to one record, oldest first.")
+    async def history(self, info: Info[Context, None], id: strawberry.ID) -> list[LedgerEntry]:  # noqa: A002
+        ctx = info.context
+        type_name, rid = from_global_id(id)
+        view = await ctx.in_thread(reads.locate, ctx.runtime, ctx.principal, type_name, rid)
+        rows = await ctx.in_thread(
+            ledger_queries.history, ctx.runtime, ctx.principal, view.org_id, rid
+        )
+        return [LedgerEntry.of(e) for e in rows]
+
+
+# --- payloads ----------------------------------------------------------------------------
+
+
+@strawberry.type
+class ProcessorPayload:
+    processor: Processor | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class ProcessingActivityPayload:
+    processing_activity: ProcessingActivity | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class ProcessorEngagementPayload:
+    engagement: ProcessorEngagement | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class TransferPayload:
+    transfer: Transfer | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class BreachIncidentPayload:
+    breach: BreachIncident | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class PrivacyPolicyPayload:
+    privacy_policy: PrivacyPolicy | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class OrganizationPayload:
+    organization: Organization | None
+    receipt: Receipt | None
+
+
+def _view(info: Info[Context, None], change: Change) -> reads.View:
+    org = info.context.principal.org_id or ""
+    size = change.receipt.seq + 1 if change.receipt else 1 << 62
+    return reads.View(org, size)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def register_processor(
+        self, info: Info[Context, None], input: i.RegisterProcessorInput  # noqa: A002
+    ) -> ProcessorPayload:
+        c = await _run(info, processors.register_processor, i.to_dict(input))
+        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def update_processor(
+        self, info: Info[Context, None], input: i.UpdateProcessorInput  # noqa: A002
+    ) -> ProcessorPayload:
+        rid = record_id(input.id, "Processor")
+        c = await _run(info, processors.update_processor, rid, i.to_dict(input, skip=("id",)))
+        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def retire_processor(
+        self, info: Info[Context, None], input: i.RetireProcessorInput  # noqa: A002
+    ) -> ProcessorPayload:
+        c = await _run(info, processors.retire_processor, record_id(input.id, "Processor"))
+        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def create_processing_activity(
+        self, info: Info[Context, None], input: i.CreateProcessingActivityInput  # noqa: A002
+    ) -> ProcessingActivityPayload:
+        c = await _run(info, activities.create_processing_activity, i.to_dict(input))
+        return ProcessingActivityPayload(
+            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            receipt=_receipt(c),
+        )
+
+    @strawberry.mutation
+    async def update_processing_activity(
+        self, info: Info[Context, None], input: i.UpdateProcessingActivityInput  # noqa: A002
+    ) -> ProcessingActivityPayload:
+        rid = record_id(input.id, "ProcessingActivity")
+        c = await _run(
+            info, activities.update_processing_activity, rid, i.to_dict(input, skip=("id",))
+        )
+        return ProcessingActivityPayload(
+            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            receipt=_receipt(c),
+        )
+
+    @strawberry.mutation
+    async def retire_processing_activity(
+        self, info: Info[Context, None], input: i.RetireProcessingActivityInput  # noqa: A002
+    ) -> ProcessingActivityPayload:
+        rid = record_id(input.id, "ProcessingActivity")
+        c = await _run(info, activities.retire_processing_activity, rid)
+        return ProcessingActivityPayload(
+            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            receipt=_receipt(c),
+        )
+
+    @strawberry.mutation
+    async def engage_processor(
+        self, info: Info[Context, None], input: i.EngageProcessorInput  # noqa: A002
+    ) -> ProcessorEngagementPayload:
+        c = await _run(info, activities.engage_processor, input.as_data())
+        return ProcessorEngagementPayload(
+            engagement=ProcessorEngagement.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation
+    async def disengage_processor(
+        self, info: Info[Context, None], input: i.DisengageProcessorInput  # noqa: A002
+    ) -> ProcessorEngagementPayload:
+        rid = record_id(input.id, "ProcessorEngagement")
+        c = await _run(info, activities.disengage_processor, rid)
+        return ProcessorEngagementPayload(
+            engagement=ProcessorEngagement.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation
+    async def record_transfer(
+        self, info: Info[Context, None], input: i.RecordTransferInput  # noqa: A002
+    ) -> TransferPayload:
+        c = await _run(info, transfers.record_transfer, input.as_data())
+        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def update_transfer(
+        self, info: Info[Context, None], input: i.UpdateTransferInput  # noqa: A002
+    ) -> TransferPayload:
+        rid = record_id(input.id, "Transfer")
+        c = await _run(info, transfers.update_transfer, rid, input.as_data())
+        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def remove_transfer(
+        self, info: Info[Context, None], input: i.RemoveTransferInput  # noqa: A002
+    ) -> TransferPayload:
+        c = await _run(info, transfers.remove_transfer, record_id(input.id, "Transfer"))
+        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def report_breach(
+        self, info: Info[Context, None], input: i.ReportBreachInput  # noqa: A002
+    ) -> BreachIncidentPayload:
+        c = await _run(info, breaches.report_breach, input.as_data())
+        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def update_breach(
+        self, info: Info[Context, None], input: i.UpdateBreachInput  # noqa: A002
+    ) -> BreachIncidentPayload:
+        rid = record_id(input.id, "BreachIncident")
+        c = await _run(info, breaches.update_breach, rid, input.as_data())
+        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def notify_authority(
+        self, info: Info[Context, None], input: i.NotifyAuthorityInput  # noqa: A002
+    ) -> BreachIncidentPayload:
+        rid = record_id(input.id, "BreachIncident")
+        c = await _run(info, breaches.notify_authority, rid, i.to_dict(input, skip=("id",)))
+        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def notify_data_subjects(
+        self, info: Info[Context, None], input: i.NotifyDataSubjectsInput  # noqa: A002
+    ) -> BreachIncidentPayload:
+        rid = record_id(input.id, "BreachIncident")
+        c = await _run(info, breaches.notify_data_subjects, rid, i.to_dict(input, skip=("id",)))
+        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def close_breach(
+        self, info: Info[Context, None], input: i.CloseBreachInput  # noqa: A002
+    ) -> BreachIncidentPayload:
+        c = await _run(info, breaches.close_breach, record_id(input.id, "BreachIncident"))
+        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def publish_privacy_policy(
+        self, info: Info[Context, None], input: i.PublishPrivacyPolicyInput  # noqa: A002
+    ) -> PrivacyPolicyPayload:
+        data = i.to_dict(input, skip=("text",))
+        ctx = info.context
+        c = await ctx.in_thread(
+            policies.publish_privacy_policy, ctx.runtime, ctx.principal, data, input.text
+        )
+        return PrivacyPolicyPayload(
+            privacy_policy=PrivacyPolicy.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation(description="Change the caller's organisation (DPO or ADMIN).")
+    async def update_organization(
+        self, info: Info[Context, None], input: i.UpdateOrganizationInput  # noqa: A002
+    ) -> OrganizationPayload:
+        ctx = info.context
+        org_id = ctx.principal.org_id or ""
+        c = await _run(info, organizations.update_organization, org_id, i.to_dict(input))
+        return OrganizationPayload(
+            organization=Organization.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+        )
+
+
+class RopaSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Errors are described and internal ones logged by `ErrorCodes`; no double logging."""
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    from strawberry.extensions import AddValidationRules
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+
+    extensions: list[Any] = [
+        ErrorCodes,
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+    ]
+    if not introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return RopaSchema(
+        query=Query, mutation=Mutation, extensions=extensions,
+        types=list(NODE_TYPES.values()),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,775 @@
+"""GraphQL object types of the records, built from their states (docs/data-model.md).
+
+Plain fields are plain attributes (no resolver per scalar); only relations resolve, through
+the request's DataLoaders, in the view (organisation and ledger size) the parent was read
+in, so every field under `organization(asOf:)` answers as of that instant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry import Private
+from strawberry.types import Info
+
+from ropa.api import enums
+from ropa.api.context import Context
+from ropa.api.ids import to_global_id
+from ropa.domain import breach as breach_rules
+from ropa.services import ledger_queries, reads
+from ropa.services.reads import View
+
+T = TypeVar("T")
+
+
+def _snake(name: str) -> str:
+    out = []
+    for ch in name:
+        out.append("_" + ch.lower() if ch.isupper() else ch)
+    return "".join(out)
+
+
+def build(cls: type[T], state: dict[str, Any] | None, **extra: Any) -> T | None:
+    """An instance of strawberry type `cls` from a camelCase dict (None stays None)."""
+    if state is None:
+        return None
+    names = cls.__annotations__  # type: ignore[attr-defined]
+    values = {}
+    for key, value in state.items():
+        attr = _snake(key)
+        if attr in names:
+            values[attr] = value
+    values.update(extra)
+    return cls(**values)
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@strawberry.interface(description="An object with a global ID (Relay).")
+class Node:
+    id: strawberry.ID
+
+
+# --- small value types -----------------------------------------------------------------
+
+
+@strawberry.type(description="The data protection officer (Art. 37-39).")
+class Dpo:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.type(description="The representative in the Union (Art. 27).")
+class EuRepresentative:
+    name: str | None = None
+    email: str | None = None
+    address: str | None = None
+    country: str | None = None
+
+
+@strawberry.type(description="A controller named in a record: a client, or a joint controller.")
+class Party:
+    name: str | None = None
+    contact: str | None = None
+    country: str | None = None
+
+
+@strawberry.type(description="A lawful basis of Art. 6(1) and the purpose it covers.")
+class LegalBasis:
+    article: enums.LegalBasisArticle
+    purpose: str | None = None
+    lia: str | None = strawberry.field(
+        default=None, description="Legitimate-interest assessment reference (Art. 6(1)(f))."
+    )
+    consent_mechanism: str | None = strawberry.field(
+        default=None, description="How consent is collected and withdrawn (Art. 6(1)(a), 7)."
+    )
+
+
+@strawberry.type(description="Special-category data (Art. 9(1)) and its Art. 9(2) condition.")
+class SpecialCategoryUse:
+    category: enums.SpecialCategory
+    condition: enums.Art9Condition | None = None
+
+
+@strawberry.type(description="How long data is kept (Art. 30(1)(f)).")
+class Retention:
+    period: str | None = strawberry.field(default=None, description="ISO 8601 duration.")
+    trigger: str | None = None
+
+
+@strawberry.type(description="Automated decision-making, including profiling (Art. 22).")
+class AutomatedDecisionMaking:
+    description: str | None = None
+    legal_effect: bool = False
+
+
+@strawberry.type(description="Data protection impact assessment (Art. 35).")
+class Dpia:
+    status: enums.DpiaStatus
+    date: str | None = None
+    reference: str | None = None
+
+
+@strawberry.type
+class SubProcessor:
+    name: str | None = None
+    country: str | None = None
+    service: str | None = None
+
+
+@strawberry.type(description="Transfer impact assessment.")
+class TransferImpactAssessment:
+    date: str | None = None
+    reference: str | None = None
+
+
+@strawberry.type(description="A notification to the supervisory authority (Art. 33).")
+class AuthorityNotification:
+    authority: str | None = None
+    notified_at: datetime | None = None
+    reference: str | None = None
+    phase: enums.NotificationPhase = enums.NotificationPhase.INITIAL  # type: ignore[attr-defined]
+    delay_reasons: str | None = None
+
+
+@strawberry.type(description="The communication to data subjects (Art. 34).")
+class SubjectCommunication:
+    notified_at: datetime | None = None
+    channel: str | None = None
+
+
+def _build_all(cls: type[T], items: list[dict[str, Any]] | None) -> list[T]:
+    return [x for x in (build(cls, i) for i in items or []) if x is not None]
+
+
+# --- records -----------------------------------------------------------------------------
+
+
+@strawberry.type(description="A computed compliance finding; never stored.")
+class Finding:
+    code: str
+    severity: str
+    entity_type: str
+    entity_id: strawberry.ID
+    message: str
+
+
+@strawberry.type(description="A version of the public privacy notice.")
+class PrivacyPolicy(Node):
+    version: str
+    effective_date: str | None
+    url: str | None
+    sha256: str | None
+    summary: str | None
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> PrivacyPolicy:
+        return build(cls, state, id=to_global_id("PrivacyPolicy", state["id"]))  # type: ignore[return-value]
+
+
+@strawberry.type(description="A vendor that processes personal data on the organisation's behalf.")
+class Processor(Node):
+    name: str
+    legal_name: str | None
+    services: list[str]
+    country: str
+    processing_locations: list[str]
+    dpa_signed_on: str | None
+    dpa_reference: str | None
+    dpa_data_categories: list[str]
+    sub_processors: list[SubProcessor]
+    certifications: list[str]
+    dpf: bool = strawberry.field(description="Certified under the EU-US Data Privacy Framework.")
+    status: enums.ProcessorStatus
+    external_ref: str | None
+    record_id: Private[str]
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> Processor:
+        return build(  # type: ignore[return-value]
+            cls, {**state, "subProcessors": _build_all(SubProcessor, state["subProcessors"])},
+            id=to_global_id("Processor", state["id"]), record_id=state["id"], view=view,
+        )
+
+    @strawberry.field(description="Engagements of this processor in activities.")
+    async def engagements(self, info: Info[Context, None]) -> list[ProcessorEngagement]:
+        rows = await info.context.records_by_parent(
+            self.view, "ProcessorEngagement", "processorId"
+        ).load(self.record_id)
+        return [ProcessorEngagement.of(s, self.view) for s in rows]
+
+
+@strawberry.type(description="An activity uses a processor, for a purpose, with these data.")
+class ProcessorEngagement(Node):
+    purpose: str | None
+    data_categories: list[str]
+    locations: list[str]
+    activity_id: Private[str]
+    processor_id: Private[str]
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> ProcessorEngagement:
+        return build(  # type: ignore[return-value]
+            cls, state, id=to_global_id("ProcessorEngagement", state["id"]), view=view
+        )
+
+    @strawberry.field
+    async def processor(self, info: Info[Context, None]) -> Processor | None:
+        s = await info.context.records_by_id(self.view, "Processor").load(self.processor_id)
+        return Processor.of(s, self.view) if s else None
+
+    @strawberry.field
+    async def activity(self, info: Info[Context, None]) -> ProcessingActivity | None:
+        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(
+            self.activity_id
+        )
+        return ProcessingActivity.of(s, self.view) if s else None
+
+
+@strawberry.type(description="A transfer of personal data to a third country (Chapter V).")
+class Transfer(Node):
+    recipient_name: str | None
+    from_country: str
+    to_country: str
+    mechanism: enums.TransferMechanism | None
+    scc_module: int | None
+    derogation: enums.Art49Derogation | None
+    tia: TransferImpactAssessment | None
+    supplementary_measures: list[str]
+    started_on: str | None
+    activity_id: Private[str]
+    recipient_processor_id: Private[str | None]
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> Transfer:
+        return build(  # type: ignore[return-value]
+            cls, {**state, "tia": build(TransferImpactAssessment, state["tia"])},
+            id=to_global_id("Transfer", state["id"]), view=view,
+        )
+
+    @strawberry.field
+    async def recipient_processor(self, info: Info[Context, None]) -> Processor | None:
+        if not self.recipient_processor_id:
+            return None
+        s = await info.context.records_by_id(self.view, "Processor").load(
+            self.recipient_processor_id
+        )
+        return Processor.of(s, self.view) if s else None
+
+    @strawberry.field
+    async def activity(self, info: Info[Context, None]) -> ProcessingActivity | None:
+        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(
+            self.activity_id
+        )
+        return ProcessingActivity.of(s, self.view) if s else None
+
+
+@strawberry.type(description="A processing activity: one entry of the Art. 30 record.")
+class ProcessingActivity(Node):
+    name: str
+    description: str | None
+    role: enums.ActivityRole
+    controller: Party | None
+    joint_controllers: list[Party]
+    purposes: list[str]
+    data_uses: list[str]
+    data_subject_categories: list[str]
+    data_categories: list[str]
+    special_categories: list[SpecialCategoryUse]
+    criminal_offence_data: bool
+    legal_bases: list[LegalBasis]
+    recipient_categories: list[str]
+    retention: Retention | None
+    security_measures: list[str]
+    sources: list[enums.DataSource]
+    automated_decision_making: AutomatedDecisionMaking | None
+    dpia: Dpia
+    systematic_monitoring: bool
+    large_scale: bool
+    status: enums.ActivityStatus
+    owner: str | None
+    last_reviewed_at: datetime | None
+    record_id: Private[str]
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> ProcessingActivity:
+        return build(  # type: ignore[return-value]
+            cls,
+            {
+                **state,
+                "controller": build(Party, state["controller"]),
+                "jointControllers": _build_all(Party, state["jointControllers"]),
+                "specialCategories": _build_all(SpecialCategoryUse, state["specialCategories"]),
+                "legalBases": _build_all(LegalBasis, state["legalBases"]),
+                "retention": build(Retention, state["retention"]),
+                "automatedDecisionMaking": build(
+                    AutomatedDecisionMaking, state["automatedDecisionMaking"]
+                ),
+                "dpia": build(Dpia, state["dpia"]),
+                "lastReviewedAt": _instant(state["lastReviewedAt"]),
+            },
+            id=to_global_id("ProcessingActivity", state["id"]), record_id=state["id"],
+            view=view,
+        )
+
+    @strawberry.field(description="Processors engaged in this activity (Art. 30(1)(d)).")
+    async def engagements(self, info: Info[Context, None]) -> list[ProcessorEngagement]:
+        rows = await info.context.records_by_parent(
+            self.view, "ProcessorEngagement", "activityId"
+        ).load(self.record_id)
+        return [ProcessorEngagement.of(s, self.view) for s in rows]
+
+    @strawberry.field(description="Transfers to third countries (Art. 30(1)(e)).")
+    async def transfers(self, info: Info[Context, None]) -> list[Transfer]:
+        rows = await info.context.records_by_parent(self.view, "Transfer", "activityId").load(
+            self.record_id
+        )
+        return [Transfer.of(s, self.view) for s in rows]
+
+
+@strawberry.type(description="A personal-data breach (Art. 33, 34).")
+class BreachIncident(Node):
+    title: str
+    nature: str | None
+    occurred_at: datetime | None
+    discovered_at: datetime = strawberry.field(
+        description="When the organisation became aware: starts the 72-hour clock."
+    )
+    contained_at: datetime | None
+    data_subject_categories: list[str]
+    approx_data_subjects: int | None
+    data_categories: list[str]
+    approx_records: int | None
+    consequences: str | None
+    measures: str | None
+    risk: enums.BreachRisk
+    authority_notifications: list[AuthorityNotification]
+    subject_communication: SubjectCommunication | None
+    subject_communication_exemption: enums.Art34Exemption | None
+    status: enums.BreachStatus
+    notification_deadline: datetime = strawberry.field(
+        description="discoveredAt + 72 hours (Art. 33(1))."
+    )
+    overdue: bool = strawberry.field(
+        description="Past the deadline with no notification and no reasons for delay."
+    )
+    affected_activity_ids: Private[list[str]]
+    affected_processor_ids: Private[list[str]]
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> BreachIncident:
+        discovered = _instant(state["discoveredAt"])
+        assert discovered is not None
+        at = _instant(view.as_of) if view.as_of else datetime.now(UTC)
+        notifications = [
+            build(AuthorityNotification, {**n, "notifiedAt": _instant(n.get("notifiedAt"))})
+            for n in state["authorityNotifications"]
+        ]
+        communication = state["subjectCommunication"]
+        return build(  # type: ignore[return-value]
+            cls,
+            {
+                **state,
+                "occurredAt": _instant(state["occurredAt"]),
+                "discoveredAt": discovered,
+                "containedAt": _instant(state["containedAt"]),
+                "authorityNotifications": notifications,
+                "subjectCommunication": build(
+                    SubjectCommunication,
+                    {**communication, "notifiedAt": _instant(communication.get("notifiedAt"))},
+                ) if communication else None,
+            },
+            id=to_global_id("BreachIncident", state["id"]),
+            notification_deadline=breach_rules.notification_deadline(discovered),
+            overdue=breach_rules.is_overdue(state, at or datetime.now(UTC)),
+            view=view,
+        )
+
+    @strawberry.field
+    async def affected_activities(self, info: Info[Context, None]) -> list[ProcessingActivity]:
+        loader = info.context.records_by_id(self.view, "ProcessingActivity")
+        found = await loader.load_many(self.affected_activity_ids)
+        return [ProcessingActivity.of(s, self.view) for s in found if s]
+
+    @strawberry.field
+    async def affected_processors(self, info: Info[Context, None]) -> list[Processor]:
+        loader = info.context.records_by_id(self.view, "Processor")
+        found = await loader.load_many(self.affected_processor_ids)
+        return [Processor.of(s, self.view) for s in found if s]
+
+
+# --- connections -------------------------------------------------------------------------
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+    @staticmethod
+    def of(page: reads.Page, make: Any, view: View) -> Connection[Any]:
+        edges = [Edge(cursor=c, node=make(s, view)) for s, c in zip(page.states, page.cursors)]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=page.total,
+        )
+
+
+@strawberry.input(description="Filters a DPO dashboard applies to activities.")
+class ProcessingActivityFilter:
+    status: enums.ActivityStatus | None = None
+    role: enums.ActivityRole | None = None
+    processor_id: strawberry.ID | None = None
+    data_category: str | None = None
+    search: str | None = strawberry.field(default=None, description="Part of the name.")
+
+
+@strawberry.input
+class ProcessorFilter:
+    status: enums.ProcessorStatus | None = None
+    country: str | None = None
+    dpf: bool | None = None
+    search: str | None = None
+
+
+@strawberry.input
+class TransferFilter:
+    to_country: str | None = None
+    mechanism: enums.TransferMechanism | None = None
+
+
+@strawberry.input
+class BreachFilter:
+    status: enums.BreachStatus | None = None
+    risk: enums.BreachRisk | None = None
+
+
+def _filter_dict(flt: Any, id_fields: dict[str, str] | None = None) -> dict[str, Any]:
+    from ropa.api.ids import record_id
+
+    if flt is None:
+        return {}
+    out: dict[str, Any] = {}
+    for attr, value in vars(flt).items():
+        if value is None:
+            continue
+        camel = attr.split("_")[0] + "".join(p.title() for p in attr.split("_")[1:])
+        if id_fields and camel in id_fields:
+            value = record_id(value, id_fields[camel], f"filter.{camel}")
+        out[camel] = value.value if hasattr(value, "value") else value
+    return out
+
+
+# --- the organisation --------------------------------------------------------------------
+
+
+@strawberry.type(description="A tenant: a controller and/or processor, and its records.")
+class Organization(Node):
+    slug: str
+    name: str
+    roles: list[enums.OrganizationRole]
+    country: str
+    address: str | None
+    contact_email: str | None
+    dpo: Dpo | None
+    eu_representative: EuRepresentative | None
+    as_of: datetime | None = strawberry.field(
+        description="The instant every nested field answers for (null: now)."
+    )
+    view: Private[View]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View) -> Organization:
+        return build(  # type: ignore[return-value]
+            cls,
+            {**state, "dpo": build(Dpo, state["dpo"]),
+             "euRepresentative": build(EuRepresentative, state["euRepresentative"])},
+            id=to_global_id("Organization", state["id"]), as_of=_instant(view.as_of),
+            view=view,
+        )
+
+    async def _page(
+        self, info: Info[Context, None], entity_type: str, filters: dict[str, Any],
+        first: int | None, after: str | None, make: Any,
+    ) -> Connection[Any]:
+        page = await info.context.in_thread(
+            reads.page, info.context.runtime, self.view, entity_type, filters, first, after
+        )
+        return Connection.of(page, make, self.view)
+
+    @strawberry.field
+    async def processing_activities(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        filter: ProcessingActivityFilter | None = None,  # noqa: A002
+    ) -> Connection[ProcessingActivity]:
+        filters = _filter_dict(filter, {"processorId": "Processor"})
+        return await self._page(
+            info, "ProcessingActivity", filters, first, after, ProcessingActivity.of
+        )
+
+    @strawberry.field
+    async def processors(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        filter: ProcessorFilter | None = None,  # noqa: A002
+    ) -> Connection[Processor]:
+        return await self._page(
+            info, "Processor", _filter_dict(filter), first, after, Processor.of
+        )
+
+    @strawberry.field
+    async def transfers(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        filter: TransferFilter | None = None,  # noqa: A002
+    ) -> Connection[Transfer]:
+        return await self._page(info, "Transfer", _filter_dict(filter), first, after, Transfer.of)
+
+    @strawberry.field
+    async def breaches(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        filter: BreachFilter | None = None,  # noqa: A002
+    ) -> Connection[BreachIncident]:
+        from ropa.services.access import Action, authorize
+
+        authorize(info.context.principal, Action.READ, self.view.org_id)
+        return await self._page(
+            info, "BreachIncident", _filter_dict(filter), first, after, BreachIncident.of
+        )
+
+    @strawberry.field
+    async def privacy_policies(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+    ) -> Connection[PrivacyPolicy]:
+        return await self._page(info, "PrivacyPolicy", {}, first, after, PrivacyPolicy.of)
+
+    @strawberry.field(description="Compliance findings, computed as of this view's instant.")
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        rt = info.context.runtime
+        view = self.view
+
+        def compute() -> list[Any]:
+            from ropa.domain.findings import Snapshot, compute_findings
+
+            def records(t: str) -> list[dict[str, Any]]:
+                return reads.all_records(rt, view, t)
+
+            org = reads.by_ids(rt, view, "Organization", [view.org_id])[view.org_id]
+            snapshot = Snapshot(
+                organization=org, activities=records("ProcessingActivity"),
+                processors=records("Processor"), engagements=records("ProcessorEngagement"),
+                transfers=records("Transfer"), breaches=records("BreachIncident"),
+                policies=records("PrivacyPolicy"),
+            )
+            at = _instant(view.as_of) or datetime.now(UTC)
+            return compute_findings(snapshot, at)
+
+        found = await info.context.in_thread(compute)
+        return [
+            Finding(code=f.code, severity=str(f.severity), entity_type=f.entity_type,
+                    entity_id=to_global_id(f.entity_type, f.entity_id), message=f.message)
+            for f in found
+        ]
+
+    @strawberry.field(description="This organisation's signed ledger.")
+    def ledger(self) -> Ledger:
+        return Ledger(org_id=self.view.org_id)
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+@strawberry.type(description="The ledger entry a change became (LEDGER-SPEC §6).")
+class Receipt:
+    seq: int
+    leaf_hash: str = strawberry.field(description="Hex.")
+    signature: str = strawberry.field(description="Base64 Ed25519 signature.")
+    key_id: str = strawberry.field(description="Hex key id of the signing key.")
+    checkpoint: str = strawberry.field(
+        description="The signed checkpoint of the tree that first included the entry."
+    )
+
+
+@strawberry.type(description="One signed change: who, what, when, and the states around it.")
+class LedgerEntry:
+    seq: int
+    ts: datetime
+    op: str
+    entity_type: str
+    entity_id: strawberry.ID
+    actor_id: str
+    actor_role: str
+    before: strawberry.scalars.JSON | None
+    after: strawberry.scalars.JSON | None
+    canonical: str = strawberry.field(description="The exact JCS bytes that were hashed.")
+    leaf_hash: str
+    signature: str
+    key_id: str
+
+    @classmethod
+    def of(cls, e: ledger_queries.EntryView) -> LedgerEntry:
+        return cls(
+            seq=e.seq, ts=_instant(e.ts), op=e.op, entity_type=e.entity_type,  # type: ignore[arg-type]
+            entity_id=to_global_id(e.entity_type, e.entity_id), actor_id=e.actor["id"],
+            actor_role=e.actor["role"], before=e.before, after=e.after,
+            canonical=e.canonical, leaf_hash=e.leaf_hash, signature=e.signature,
+            key_id=e.key_id,
+        )
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="An RFC 9162 inclusion proof of entry `seq` in the tree of `treeSize`.")
+class InclusionProof:
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    hashes: list[str] = strawberry.field(description="The audit path, hex, leaf to root.")
+
+
+@strawberry.type(description="An RFC 9162 consistency proof between two tree sizes.")
+class ConsistencyProof:
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    hashes: list[str]
+
+
+@strawberry.type(description="An organisation's signed, append-only ledger (LEDGER-SPEC).")
+class Ledger:
+    org_id: Private[str]
+
+    async def _head(self, info: Info[Context, None]) -> ledger_queries.Head:
+        key = ("head", self.org_id)
+        if key not in info.context.memo:
+            info.context.memo[key] = await info.context.in_thread(
+                ledger_queries.head, info.context.runtime, info.context.principal, self.org_id
+            )
+        return info.context.memo[key]  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def size(self, info: Info[Context, None]) -> int:
+        return (await self._head(info)).size
+
+    @strawberry.field(description="Hex root hash of the whole tree.")
+    async def root_hash(self, info: Info[Context, None]) -> str:
+        return (await self._head(info)).root_hash
+
+    @strawberry.field(description="The latest signed checkpoint (C2SP tlog-checkpoint).")
+    async def checkpoint(self, info: Info[Context, None]) -> str:
+        return (await self._head(info)).checkpoint
+
+    @strawberry.field
+    async def entries(
+        self, info: Info[Context, None], first: int = 50, after: str | None = None
+    ) -> LedgerEntryConnection:
+        after_seq = int(after) if after is not None and after.isdigit() else None
+        rows = await info.context.in_thread(
+            ledger_queries.entries, info.context.runtime, info.context.principal,
+            self.org_id, first + 1, after_seq,
+        )
+        has_next = len(rows) > first
+        rows = rows[:first]
+        edges = [LedgerEntryEdge(cursor=str(e.seq), node=LedgerEntry.of(e)) for e in rows]
+        return LedgerEntryConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, has_previous_page=after_seq is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field
+    async def inclusion_proof(
+        self, info: Info[Context, None], seq: int, tree_size: int
+    ) -> InclusionProof:
+        ctx = info.context
+
+        def prove() -> InclusionProof:
+            hashes = ledger_queries.inclusion_proof(
+                ctx.runtime, ctx.principal, self.org_id, seq, tree_size
+            )
+            root = ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, tree_size)
+            leaf = ledger_queries.entries(ctx.runtime, ctx.principal, self.org_id, 1, seq - 1)
+            return InclusionProof(
+                seq=seq, tree_size=tree_size, leaf_hash=leaf[0].leaf_hash if leaf else "",
+                root_hash=root, hashes=hashes,
+            )
+
+        return await ctx.in_thread(prove)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def consistency_proof(
+        self, info: Info[Context, None], from_size: int, to_size: int
+    ) -> ConsistencyProof:
+        ctx = info.context
+
+        def prove() -> ConsistencyProof:
+            hashes = ledger_queries.consistency_proof(
+                ctx.runtime, ctx.principal, self.org_id, from_size, to_size
+            )
+            return ConsistencyProof(
+                from_size=from_size, to_size=to_size,
+                from_root=ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, from_size),
+                to_root=ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, to_size),
+                hashes=hashes,
+            )
+
+        return await ctx.in_thread(prove)  # type: ignore[no-any-return]
+
+
+NODE_TYPES: dict[str, Any] = {
+    "Organization": Organization,
+    "ProcessingActivity": ProcessingActivity,
+    "Processor": Processor,
+    "ProcessorEngagement": ProcessorEngagement,
+    "Transfer": Transfer,
+    "BreachIncident": BreachIncident,
+    "PrivacyPolicy": PrivacyPolicy,
+}
+
+__all__ = ["NODE_TYPES", "Annotated"]

@@ -1,0 +1,84 @@
+"""The ASGI application: GraphQL at /graphql, health, and the public verifier keys.
+
+No endpoint but health, readiness and the public keys answers without a token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from strawberry.asgi import GraphQL
+
+from ropa.api.context import Context
+from ropa.api.graphiql import graphiql_html, mount_graphiql
+from ropa.api.schema import build_schema
+from ropa.config import Settings
+from ropa.errors import UnauthenticatedError
+from ropa.services import ledger_queries, tokens
+from ropa.services.runtime import Runtime
+from ropa.store.migrate import is_current
+
+
+class RopaGraphQL(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.runtime = runtime
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        header = request.headers.get("authorization")
+        principal = None
+        if header:
+            try:
+                principal = await run_in_threadpool(tokens.authenticate, self.runtime, header)
+            except UnauthenticatedError:
+                principal = None
+        return Context(runtime=self.runtime, principal_or_none=principal, request=request,
+                       response=response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_html())
+
+
+def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> Starlette:
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    runtime = runtime or Runtime(settings)
+    schema = build_schema(introspection=settings.introspection)
+    graphql_app = RopaGraphQL(
+        runtime, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+    )
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, bool] = {}
+        try:
+            checks["database"] = True
+            checks["migrations"] = await run_in_threadpool(is_current, runtime.db)
+        except Exception:  # noqa: BLE001  (any failure means not ready)
+            checks["database"] = False
+            checks["migrations"] = False
+        checks["signingKey"] = await run_in_threadpool(runtime.has_signing_key)
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    async def keys(_: Request) -> Response:
+        found = await run_in_threadpool(ledger_queries.verifier_keys, runtime)
+        return JSONResponse({"keys": found})
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/ledger/keys", keys),
+    ]
+    if settings.graphiql:
+        mount_graphiql(routes)
+    app = Starlette(routes=routes)
+    app.state.runtime = runtime
+    return app

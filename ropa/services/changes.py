@@ -1,0 +1,133 @@
+"""What every change shares: opening the write path, building and validating states.
+
+A use case (processors.py, activities.py, ...) authorises the caller, opens a
+`Transaction` with `open_transaction`, builds the record's full state from the caller's
+input with `new_state`/`patched`, has the domain validate it, checks references to other
+records of the same organisation, and calls the transaction's create/update/delete.
+"""
+
+from __future__ import annotations
+
+import typing
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ropa.domain import validation
+from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.services.access import Principal
+from ropa.services.runtime import Runtime
+from ropa.store.ledger_store import Receipt
+from ropa.store.tables import TABLE_BY_TYPE, VersionedRecord, snake
+from ropa.store.write_path import Transaction
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a mutation returns: the record's state after the change and its receipt."""
+
+    state: dict[str, Any] | None
+    receipt: Receipt | None
+    entity_type: str
+
+
+def open_transaction(
+    rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
+) -> Transaction:
+    return Transaction(
+        rt.db, org_id, principal.actor, rt.signing_key(), rt.settings.ledger_prefix,
+        creating_org=creating_org,
+    )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _default(table: type[VersionedRecord], name: str) -> Any:
+    annotation = table.model_fields[snake(name)].annotation
+    origin = typing.get_origin(annotation)
+    if origin is list or annotation is list:
+        return []
+    if annotation is bool:
+        return False
+    return None
+
+
+def check_fields(entity_type: str, data: dict[str, Any], *, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError([FieldError(k, "unknown field") for k in unknown])
+
+
+def new_state(entity_type: str, data: dict[str, Any], **fixed: Any) -> dict[str, Any]:
+    """A full state: every field of the record type, defaults where `data` is silent."""
+    table = TABLE_BY_TYPE[entity_type]
+    check_fields(entity_type, data, allowed=set(table.state_fields))
+    state: dict[str, Any] = {"id": new_id()}
+    for name in table.state_fields:
+        state[name] = data[name] if name in data else _default(table, name)
+    state.update(fixed)
+    return validated(entity_type, state)
+
+
+def patched(row: VersionedRecord, data: dict[str, Any], **fixed: Any) -> dict[str, Any]:
+    """The state after applying the given fields to the current version."""
+    check_fields(row.entity_type, data, allowed=set(row.state_fields))
+    state = row.to_state()
+    state.update(data)
+    state.update(fixed)
+    return validated(row.entity_type, state)
+
+
+def validated(entity_type: str, state: dict[str, Any]) -> dict[str, Any]:
+    for name, value in state.items():
+        # lists are never null: null in an input means "none"
+        if value is None and name in TABLE_BY_TYPE[entity_type].state_fields:
+            if _default(TABLE_BY_TYPE[entity_type], name) == []:
+                state[name] = []
+    _VALIDATORS[entity_type](state)
+    return state
+
+
+_VALIDATORS = {
+    "Organization": validation.validate_organization,
+    "PrivacyPolicy": validation.validate_privacy_policy,
+    "ProcessingActivity": validation.validate_processing_activity,
+    "Processor": validation.validate_processor,
+    "ProcessorEngagement": validation.validate_processor_engagement,
+    "Transfer": validation.validate_transfer,
+    "BreachIncident": validation.validate_breach_incident,
+    "ApiToken": validation.validate_api_token,
+}
+
+
+def require(tx: Transaction, entity_type: str, record_id: str, field: str) -> VersionedRecord:
+    """The current record `record_id` of this organisation, or BAD_USER_INPUT on `field`."""
+    row = tx.current(TABLE_BY_TYPE[entity_type], record_id)
+    if row is None:
+        raise ValidationError(FieldError(field, f"no {entity_type} with this id"))
+    return row
+
+
+def existing(tx: Transaction, entity_type: str, record_id: str) -> VersionedRecord:
+    """The record a mutation acts on, or NOT_FOUND (also for another organisation's)."""
+    row = tx.current(TABLE_BY_TYPE[entity_type], record_id)
+    if row is None:
+        raise NotFoundError(f"{entity_type} not found")
+    return row
+
+
+def org_of(principal: Principal, org_id: str | None) -> str:
+    """The organisation a change is made in: the token's own."""
+    target = org_id or principal.org_id
+    if target is None:
+        raise ValidationError(FieldError("organization", "name the organization"))
+    return target
+
+
+def single(receipts: list[Receipt], entity_id: str) -> Receipt | None:
+    for r in reversed(receipts):
+        if r.entity_id == entity_id:
+            return r
+    return None

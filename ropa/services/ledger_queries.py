@@ -1,0 +1,146 @@
+"""Reading an organisation's ledger: head, entries, history of a record, proofs, receipts.
+
+Proofs are RFC 9162 audit paths served from stored subtree hashes (ledger_store.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.services.access import Action, Principal, authorize
+from ropa.services.runtime import Runtime
+from ropa.store import ledger_store
+from ropa.store.tables import LedgerEntry
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry as the API shows it: the signed JSON and its signature."""
+
+    seq: int
+    ts: str
+    op: str
+    entity_type: str
+    entity_id: str
+    actor: dict[str, str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    canonical: str
+    leaf_hash: str
+    signature: str
+    key_id: str
+
+
+def entry_view(row: LedgerEntry) -> EntryView:
+    entry = json.loads(row.canonical)
+    return EntryView(
+        seq=row.seq, ts=row.ts, op=row.op, entity_type=row.entity_type,
+        entity_id=row.entity_id, actor=entry["actor"], before=entry["before"],
+        after=entry["after"], canonical=row.canonical.decode("utf-8"),
+        leaf_hash=row.leaf_hash.hex(), signature=base64.b64encode(row.signature).decode(),
+        key_id=row.key_id,
+    )
+
+
+@dataclass(frozen=True)
+class Head:
+    size: int
+    root_hash: str
+    checkpoint: str
+    key_id: str
+
+
+def head(rt: Runtime, principal: Principal, org_id: str) -> Head:
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        row = ledger_store.read_head(conn, org_id)
+    if row is None:
+        raise NotFoundError("organization not found")
+    return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
+
+
+def entries(
+    rt: Runtime, principal: Principal, org_id: str, first: int, after: int | None
+) -> list[EntryView]:
+    authorize(principal, Action.READ_LEDGER, org_id)
+    if first < 0 or first > 500:
+        raise ValidationError(FieldError("first", "between 0 and 500"))
+    with rt.db.read() as conn:
+        rows = list(ledger_store.entries(
+            conn, org_id, after=-1 if after is None else after, limit=first
+        ))
+    return [entry_view(r) for r in rows]
+
+
+def history(
+    rt: Runtime, principal: Principal, org_id: str, entity_id: str
+) -> list[EntryView]:
+    """Every change to one record, oldest first."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        rows = list(ledger_store.entries(conn, org_id, entity_id=entity_id))
+    return [entry_view(r) for r in rows]
+
+
+def _check_size(conn: Any, org_id: str, size: int, field: str) -> None:
+    row = ledger_store.read_head(conn, org_id)
+    current = row.size if row else 0
+    if size < 0 or size > current:
+        raise ValidationError(FieldError(field, f"between 0 and the ledger size ({current})"))
+
+
+def inclusion_proof(
+    rt: Runtime, principal: Principal, org_id: str, seq: int, tree_size: int
+) -> list[str]:
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        _check_size(conn, org_id, tree_size, "treeSize")
+        if seq < 0 or seq >= tree_size:
+            raise ValidationError(FieldError("seq", "must be below treeSize"))
+        return [h.hex() for h in ledger_store.inclusion_proof(conn, org_id, seq, tree_size)]
+
+
+def consistency_proof(
+    rt: Runtime, principal: Principal, org_id: str, from_size: int, to_size: int
+) -> list[str]:
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        _check_size(conn, org_id, to_size, "toSize")
+        if from_size < 1 or from_size > to_size:
+            raise ValidationError(FieldError("fromSize", "between 1 and toSize"))
+        return [
+            h.hex() for h in ledger_store.consistency_proof(conn, org_id, from_size, to_size)
+        ]
+
+
+def root_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str:
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        _check_size(conn, org_id, size, "size")
+        return ledger_store.root_at(conn, org_id, size).hex()
+
+
+def checkpoint_for(rt: Runtime, org_id: str, seq: int) -> str | None:
+    with rt.db.read() as conn:
+        return ledger_store.checkpoint_for(conn, org_id, seq)
+
+
+def verifier_keys(rt: Runtime) -> list[dict[str, Any]]:
+    """The deployment's public verifier keys, oldest first: public, needs no token."""
+    from sqlalchemy import select
+
+    from ropa.store.tables import SigningKeyRecord
+
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)  # type: ignore[arg-type]
+        ).all()
+    return [
+        {"name": r.name, "keyId": r.key_id, "verifierKey": r.verifier_key,
+         "previousKeyId": r.previous_key_id, "createdAt": r.created_at}
+        for r in rows
+    ]

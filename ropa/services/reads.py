@@ -1,0 +1,254 @@
+"""Reading records, current or as of any instant, for the API and the exports.
+
+Every read is pinned to a ledger size N (a `View`): the records as they stood after the
+first N entries, i.e. the version rows with `valid_from < N` and `valid_to` NULL or
+`>= N` (tables.py). The current state is the view at the head; `asOf: T` is the view at
+the number of entries committed by T. So one request reads one consistent snapshot, and
+`asOf` costs the same indexed queries as the present, with no replay.
+
+Batch functions (`by_ids`, `by_parent`) back the API's DataLoaders: one statement per
+batch, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy.engine import Connection
+
+from ropa.errors import NotFoundError, ValidationError, FieldError
+from ropa.services.access import Action, Principal, authorize
+from ropa.services.runtime import Runtime
+from ropa.store import ledger_store
+from ropa.store.tables import (
+    TABLE_BY_TYPE,
+    Organization,
+    ProcessingActivity,
+    ProcessorEngagement,
+    VersionedRecord,
+)
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class View:
+    """One organisation's records after its first `size` ledger entries."""
+
+    org_id: str
+    size: int
+    as_of: str | None = None  # the instant asked for, if any
+
+    @property
+    def is_current(self) -> bool:
+        return self.as_of is None
+
+
+@dataclass(frozen=True)
+class Page:
+    states: list[dict[str, Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+def visible(table: type[VersionedRecord], view: View) -> ColumnElement[bool]:
+    return and_(
+        table.org_id == view.org_id,
+        table.valid_from < view.size,
+        or_(table.valid_to.is_(None), table.valid_to >= view.size),  # type: ignore[union-attr,operator]
+    )
+
+
+def open_view(
+    rt: Runtime, principal: Principal, slug: str, as_of: str | None = None
+) -> tuple[View, dict[str, Any]]:
+    """The view of organisation `slug` for this caller, and the organisation's state in it."""
+    with rt.db.read() as conn:
+        org_id = conn.execute(
+            select(Organization.id).where(Organization.slug == slug)
+            .order_by(Organization.valid_to.is_(None).desc(), Organization.valid_from.desc())  # type: ignore[union-attr]
+            .limit(1)
+        ).scalar_one_or_none()
+        if org_id is None:
+            raise NotFoundError("organization not found")
+        authorize(principal, Action.READ, org_id)
+        view = _view(conn, org_id, as_of)
+        states = _fetch(conn, Organization, view, [Organization.id == org_id])
+    if not states:
+        raise NotFoundError("organization not found at that instant")
+    return view, states[0]
+
+
+def view_of(rt: Runtime, principal: Principal, org_id: str, as_of: str | None = None) -> View:
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        return _view(conn, org_id, as_of)
+
+
+def _view(conn: Connection, org_id: str, as_of: str | None) -> View:
+    if as_of is None:
+        head = ledger_store.read_head(conn, org_id)
+        if head is None:
+            raise NotFoundError("organization not found")
+        return View(org_id, head.size)
+    return View(org_id, ledger_store.size_at(conn, org_id, as_of), as_of)
+
+
+def _fetch(
+    conn: Connection, table: type[VersionedRecord], view: View,
+    where: Iterable[ColumnElement[bool]] = (), order: Iterable[Any] = (),
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    stmt = select(table).where(visible(table, view), *where).order_by(*order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [table.model_validate(r._mapping).to_state() for r in conn.execute(stmt)]
+
+
+def by_ids(
+    rt: Runtime, view: View, entity_type: str, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    table = TABLE_BY_TYPE[entity_type]
+    with rt.db.read() as conn:
+        states = _fetch(conn, table, view, [table.id.in_(set(ids))])  # type: ignore[attr-defined]
+    return {s["id"]: s for s in states}
+
+
+def by_parent(
+    rt: Runtime, view: View, entity_type: str, field: str, parent_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Children of many parents at once, e.g. transfers by `activityId`."""
+    table = TABLE_BY_TYPE[entity_type]
+    column = getattr(table, _snake(field))
+    with rt.db.read() as conn:
+        states = _fetch(conn, table, view, [column.in_(set(parent_ids))], [table.id])
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in states:
+        grouped[s[field]].append(s)
+    return grouped
+
+
+def all_records(rt: Runtime, view: View, entity_type: str) -> list[dict[str, Any]]:
+    table = TABLE_BY_TYPE[entity_type]
+    with rt.db.read() as conn:
+        return _fetch(conn, table, view, order=[table.id])
+
+
+# --- connections ------------------------------------------------------------------------
+
+_ORDER = {
+    "ProcessingActivity": ("name", False),
+    "Processor": ("name", False),
+    "Transfer": ("to_country", False),
+    "BreachIncident": ("discovered_at", True),
+    "PrivacyPolicy": ("effective_date", True),
+    "ApiToken": ("created_at", False),
+}
+
+
+def page(
+    rt: Runtime, view: View, entity_type: str, filters: dict[str, Any],
+    first: int | None, after: str | None,
+) -> Page:
+    """One page of a cursor connection (Relay), with the dashboard's filters."""
+    table = TABLE_BY_TYPE[entity_type]
+    limit = DEFAULT_PAGE if first is None else first
+    if limit < 0 or limit > MAX_PAGE:
+        raise ValidationError(FieldError("first", f"between 0 and {MAX_PAGE}"))
+    sort_name, desc = _ORDER[entity_type]
+    sort_col = getattr(table, sort_name)
+    where = [visible(table, view), *_filters(table, view, filters)]
+    key = [func.coalesce(sort_col, ""), table.id]
+    count_stmt = select(func.count()).select_from(table).where(*where)
+    stmt = select(table).where(*where)
+    if after:
+        value, last_id = _decode_cursor(after)
+        if desc:
+            stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, table.id < last_id)))
+        else:
+            stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, table.id > last_id)))
+    stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
+    with rt.db.read() as conn:
+        total = conn.execute(count_stmt).scalar_one()
+        rows = [table.model_validate(r._mapping) for r in conn.execute(stmt)]
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        states=[r.to_state() for r in rows],
+        cursors=[_encode_cursor(getattr(r, sort_name) or "", r.id) for r in rows],
+        has_next=has_next,
+        has_previous=after is not None,
+        total=total,
+    )
+
+
+def _filters(
+    table: type[VersionedRecord], view: View, filters: dict[str, Any]
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name == "search":
+            out.append(func.lower(table.name).contains(str(value).lower(), autoescape=True))  # type: ignore[attr-defined]
+        elif name == "dataCategory":
+            # the key itself or any key under it (user.contact matches user.contact.email)
+            text = cast(table.data_categories, String)  # type: ignore[attr-defined]
+            out.append(or_(text.contains(f'"{value}"', autoescape=True),
+                           text.contains(f'"{value}.', autoescape=True)))
+        elif name == "processorId" and table is ProcessingActivity:
+            engaged = select(ProcessorEngagement.activity_id).where(
+                visible(ProcessorEngagement, view), ProcessorEngagement.processor_id == value
+            )
+            out.append(table.id.in_(engaged))  # type: ignore[attr-defined]
+        else:
+            out.append(getattr(table, _snake(name)) == value)
+    return out
+
+
+def _encode_cursor(value: Any, record_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, record_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        value, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return value, str(record_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(FieldError("after", "not a cursor of this connection")) from exc
+
+
+def _snake(name: str) -> str:
+    from ropa.store.tables import snake
+
+    return snake(name)
+
+
+# --- single records and history -------------------------------------------------------
+
+
+def locate(rt: Runtime, principal: Principal, entity_type: str, record_id: str) -> View:
+    """The current view of the organisation that owns record `record_id`, if the caller may see it."""
+    table = TABLE_BY_TYPE.get(entity_type)
+    if table is None:
+        raise NotFoundError("not found")
+    with rt.db.read() as conn:
+        org_id = conn.execute(
+            select(table.org_id).where(table.id == record_id).limit(1)  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if org_id is None:
+            raise NotFoundError(f"{entity_type} not found")
+        try:
+            authorize(principal, Action.READ, org_id)
+        except NotFoundError:
+            raise NotFoundError(f"{entity_type} not found") from None
+        return _view(conn, org_id, None)

@@ -1,0 +1,196 @@
+"""The ledger's storage: appending signed entries, stored subtree hashes, checkpoints, proofs.
+
+Appending costs O(log n): the head row keeps the tree's right edge (the frontier of
+complete subtrees), each new leaf writes the complete subtree nodes it closes
+(`ledger_node`), and proofs read O(log n) of those nodes in one query (RFC 9162 §2.1).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from ropa.ledger import merkle
+from ropa.ledger.canonical import canonical
+from ropa.ledger.checkpoint import checkpoint_text
+from ropa.ledger.keys import SigningKey
+from ropa.ledger.note import sign_note
+from ropa.store.tables import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a token (its id and role) or the system (CLI, migrations)."""
+
+    id: str
+    role: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": self.id, "role": self.role}
+
+
+SYSTEM = Actor("system", "SYSTEM")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The ledger entry a change became, and the signed checkpoint that first includes it."""
+
+    seq: int
+    leaf_hash: str
+    signature: str
+    key_id: str
+    checkpoint: str
+    entity_type: str
+    entity_id: str
+
+
+def origin_for(prefix: str, org_id: str) -> str:
+    return f"{prefix}/{org_id}"
+
+
+def new_head(org_id: str, origin: str, key: SigningKey) -> LedgerHead:
+    return LedgerHead(
+        org_id=org_id, origin=origin, size=0, frontier=[],
+        root_hash=merkle.EMPTY_ROOT.hex(), checkpoint="", key_id=key.key_id.hex(),
+        last_ts=None,
+    )
+
+
+def lock_head(session: Session, org_id: str) -> LedgerHead | None:
+    """The organisation's head row, locked until the transaction ends (PostgreSQL).
+
+    On SQLite the whole database is already locked by `BEGIN IMMEDIATE`.
+    """
+    stmt = select(LedgerHead).where(LedgerHead.org_id == org_id).with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def append_entry(
+    session: Session, head: LedgerHead, key: SigningKey, entry: dict[str, Any]
+) -> LedgerEntry:
+    """Sign `entry` (whose seq must be the head's size) and add it and its nodes."""
+    assert entry["seq"] == head.size, "an entry's seq is the ledger's size before it"
+    data = canonical(entry)
+    leaf = merkle.leaf_hash(data)
+    row = LedgerEntry(
+        org_id=head.org_id, seq=head.size, ts=entry["ts"], op=entry["op"],
+        entity_type=entry["entity"]["type"], entity_id=entry["entity"]["id"],
+        canonical=data, leaf_hash=leaf, signature=key.sign_entry(leaf),
+        key_id=key.key_id.hex(),
+    )
+    frontier = [bytes.fromhex(h) for h in head.frontier]
+    frontier, nodes = merkle.append_nodes(head.size, leaf, frontier)
+    session.add(row)
+    for level, idx, digest in nodes:
+        session.add(LedgerNode(org_id=head.org_id, level=level, idx=idx, hash=digest))
+    head.frontier = [h.hex() for h in frontier]
+    head.size += 1
+    head.last_ts = entry["ts"]
+    return row
+
+
+def seal(session: Session, head: LedgerHead, key: SigningKey, ts: str) -> str:
+    """Close a commit: the new root, the signed checkpoint (spec §5), stored with the head."""
+    root = merkle.root_from_frontier(head.size, [bytes.fromhex(h) for h in head.frontier])
+    note = sign_note(checkpoint_text(head.origin, head.size, root), [key])
+    head.root_hash = root.hex()
+    head.checkpoint = note
+    head.key_id = key.key_id.hex()
+    session.add(LedgerCheckpoint(org_id=head.org_id, size=head.size, ts=ts, note=note))
+    session.add(head)
+    return note
+
+
+def receipt(row: LedgerEntry, checkpoint: str) -> Receipt:
+    return Receipt(
+        seq=row.seq, leaf_hash=row.leaf_hash.hex(),
+        signature=base64.b64encode(row.signature).decode(), key_id=row.key_id,
+        checkpoint=checkpoint, entity_type=row.entity_type, entity_id=row.entity_id,
+    )
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def read_head(conn: Connection, org_id: str) -> LedgerHead | None:
+    row = conn.execute(select(LedgerHead).where(LedgerHead.org_id == org_id)).first()
+    return LedgerHead.model_validate(row._mapping) if row else None
+
+
+def size_at(conn: Connection, org_id: str, ts: str) -> int:
+    """How many entries the ledger held at instant `ts` (entries with ts <= the instant)."""
+    stmt = (
+        select(LedgerEntry.seq)
+        .where(LedgerEntry.org_id == org_id, LedgerEntry.ts <= ts)
+        .order_by(LedgerEntry.seq.desc())
+        .limit(1)
+    )
+    seq = conn.execute(stmt).scalar_one_or_none()
+    return 0 if seq is None else seq + 1
+
+
+def fetch_nodes(
+    conn: Connection, org_id: str, wanted: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    pairs = list(set(wanted))
+    if not pairs:
+        return {}
+    stmt = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+        LedgerNode.org_id == org_id, tuple_(LedgerNode.level, LedgerNode.idx).in_(pairs)
+    )
+    return {(lvl, idx): bytes(h) for lvl, idx, h in conn.execute(stmt)}
+
+
+def root_at(conn: Connection, org_id: str, size: int) -> bytes:
+    return merkle.root_at(size, lambda wanted: fetch_nodes(conn, org_id, wanted))
+
+
+def inclusion_proof(conn: Connection, org_id: str, seq: int, size: int) -> list[bytes]:
+    return merkle.inclusion_proof(seq, size, lambda wanted: fetch_nodes(conn, org_id, wanted))
+
+
+def consistency_proof(conn: Connection, org_id: str, size1: int, size2: int) -> list[bytes]:
+    return merkle.consistency_proof(
+        size1, size2, lambda wanted: fetch_nodes(conn, org_id, wanted)
+    )
+
+
+def checkpoint_for(conn: Connection, org_id: str, seq: int) -> str | None:
+    """The checkpoint of the first tree that included entry `seq`."""
+    stmt = (
+        select(LedgerCheckpoint.note)
+        .where(LedgerCheckpoint.org_id == org_id, LedgerCheckpoint.size > seq)
+        .order_by(LedgerCheckpoint.size)
+        .limit(1)
+    )
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def entries(
+    conn: Connection, org_id: str, *, after: int = -1, limit: int | None = None,
+    entity_id: str | None = None, batch: int = 1000,
+) -> Iterator[LedgerEntry]:
+    """Entries in seq order, fetched in batches so memory stays flat."""
+    remaining = limit
+    while remaining is None or remaining > 0:
+        take = batch if remaining is None else min(batch, remaining)
+        stmt = select(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.seq > after)
+        if entity_id is not None:
+            stmt = stmt.where(LedgerEntry.entity_id == entity_id)
+        rows = conn.execute(stmt.order_by(LedgerEntry.seq).limit(take)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield LedgerEntry.model_validate(r._mapping)
+        after = rows[-1].seq
+        if remaining is not None:
+            remaining -= len(rows)
+        if len(rows) < take:
+            return

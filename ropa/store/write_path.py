@@ -1,0 +1,275 @@
+"""The one write path: a change and its ledger entry commit together, or neither does.
+
+Every service function (one per use case) opens a `Transaction` for one organisation,
+reads the records it needs, and calls `create`, `update` or `delete` with the record's
+full state. Each of those appends a signed entry (LEDGER-SPEC §2) whose `before` and
+`after` are those states, and writes a new version row (tables.py). `commit()` seals the
+tree with a signed checkpoint and commits the database transaction.
+
+A flush guard (`_guard_flush`) refuses any ORM write to a record or ledger table that
+did not come through here, so no code can change a record without its entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session
+
+from ropa.errors import ConfigurationError, ConflictError, LedgerGuardError
+from ropa.ledger.canonical import format_ts
+from ropa.ledger.keys import SigningKey
+from ropa.store import ledger_store
+from ropa.store.database import Database
+from ropa.store.ledger_store import Actor, Receipt
+from ropa.store.tables import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    SigningKeyRecord,
+    VersionedRecord,
+)
+
+R = TypeVar("R", bound=VersionedRecord)
+
+_ALLOWED = "ropa_write_path_objects"
+_GUARDED = (VersionedRecord, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerHead,
+            SigningKeyRecord)
+_GUARDED_TABLES = frozenset(
+    t.__tablename__ for t in _GUARDED if hasattr(t, "__tablename__")  # type: ignore[misc]
+) | frozenset(
+    sub.__tablename__ for sub in VersionedRecord.__subclasses__()  # type: ignore[misc]
+)
+
+
+def now_ts() -> str:
+    return format_ts(datetime.now(UTC))
+
+
+class Transaction:
+    """One database transaction on one organisation's records and ledger.
+
+    Use as a context manager; leaving it without `commit()` rolls everything back.
+    """
+
+    def __init__(
+        self, db: Database, org_id: str, actor: Actor, key: SigningKey, prefix: str,
+        *, creating_org: bool = False,
+    ) -> None:
+        self.db = db
+        self.org_id = org_id
+        self.actor = actor
+        self.key = key
+        self.prefix = prefix
+        self.creating_org = creating_org
+        self.session = db.write_session()
+        self.session.info[_ALLOWED] = set()
+        self.entries: list[LedgerEntry] = []
+        self.head: LedgerHead | None = None
+        self.ts = ""
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> Transaction:
+        self.session.begin()
+        check_key(self.session, self.key)
+        head = ledger_store.lock_head(self.session, self.org_id)
+        if head is None:
+            if not self.creating_org:
+                # the organisation has no ledger: it does not exist
+                from ropa.errors import NotFoundError
+
+                raise NotFoundError("organization not found")
+            head = ledger_store.new_head(
+                self.org_id, ledger_store.origin_for(self.prefix, self.org_id), self.key
+            )
+            self._allow(head)
+            self.session.add(head)
+        elif head.key_id != self.key.key_id.hex():
+            raise ConfigurationError(
+                f"this ledger is signed by key {head.key_id}, but the loaded signing key is "
+                f"{self.key.key_id.hex()}: load the current key (ROPA_SIGNING_KEY_FILE or "
+                "ROPA_SIGNING_KEY), see `ropa keys show`"
+            )
+        self._allow(head)
+        self.head = head
+        # ts never goes backwards, even if the clock does
+        self.ts = max(now_ts(), head.last_ts or "")
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.session.in_transaction():
+            self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> list[Receipt]:
+        """Seal the tree, commit, and return one receipt per entry written."""
+        assert self.head is not None
+        if not self.entries:
+            self.session.rollback()
+            return []
+        note = ledger_store.seal(self.session, self.head, self.key, self.ts)
+        for obj in self.session.new:
+            self._allow(obj)
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            raise ConflictError(_conflict_message(exc)) from None
+        return [ledger_store.receipt(e, note) for e in self.entries]
+
+    # -- reading within the transaction ---------------------------------------------------
+
+    def current(self, table: type[R], record_id: str) -> R | None:
+        """The current version of a record of this organisation, or None."""
+        stmt = select(table).where(
+            table.id == record_id, table.org_id == self.org_id, table.valid_to.is_(None)  # type: ignore[union-attr]
+        )
+        return self.session.execute(stmt).scalar_one_or_none()
+
+    def current_where(self, table: type[R], **equals: Any) -> list[R]:
+        stmt = select(table).where(table.org_id == self.org_id, table.valid_to.is_(None))  # type: ignore[union-attr]
+        for column, value in equals.items():
+            stmt = stmt.where(getattr(table, column) == value)
+        return list(self.session.execute(stmt).scalars())
+
+    # -- writing --------------------------------------------------------------------------
+
+    def create(self, table: type[R], op: str, state: dict[str, Any]) -> dict[str, Any]:
+        self._append(op, table.entity_type, state["id"], None, state)
+        self._insert_version(table, state)
+        return state
+
+    def update(self, row: R, op: str, after: dict[str, Any]) -> dict[str, Any]:
+        before = row.to_state()
+        seq = self._append(op, row.entity_type, row.id, before, after)
+        self._close(row, seq)
+        self._insert_version(type(row), after)
+        return after
+
+    def delete(self, row: R, op: str) -> None:
+        seq = self._append(op, row.entity_type, row.id, row.to_state(), None)
+        self._close(row, seq)
+
+    def append_only_entry(
+        self, op: str, entity_type: str, entity_id: str, after: dict[str, Any] | None
+    ) -> None:
+        """An entry for something that is not a record table (key rotation, spec §4)."""
+        self._append(op, entity_type, entity_id, None, after)
+
+    def add_registry_row(self, obj: Any) -> None:
+        self._allow(obj)
+        self.session.add(obj)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _append(
+        self, op: str, entity_type: str, entity_id: str,
+        before: dict[str, Any] | None, after: dict[str, Any] | None,
+    ) -> int:
+        assert self.head is not None
+        entry = {
+            "v": 1,
+            "origin": self.head.origin,
+            "seq": self.head.size,
+            "ts": self.ts,
+            "actor": self.actor.as_json(),
+            "op": op,
+            "entity": {"type": entity_type, "id": entity_id},
+            "before": before,
+            "after": after,
+        }
+        row = ledger_store.append_entry(self.session, self.head, self.key, entry)
+        self.entries.append(row)
+        for obj in self.session.new:
+            self._allow(obj)
+        return entry["seq"]  # type: ignore[no-any-return]
+
+    def _insert_version(self, table: type[R], state: dict[str, Any]) -> None:
+        assert self.head is not None
+        row = table(
+            id=state["id"], org_id=self.org_id, valid_from=self.head.size - 1, valid_to=None,
+            **table.row_values(state),
+        )
+        self._allow(row)
+        self.session.add(row)
+
+    def _close(self, row: VersionedRecord, seq: int) -> None:
+        row.valid_to = seq
+        self._allow(row)
+        self.session.add(row)
+
+    def _allow(self, obj: object) -> None:
+        self.session.info[_ALLOWED].add(id(obj))
+
+
+def check_key(session: Session, key: SigningKey) -> None:
+    """Refuse to write with a key that is not the deployment's current one."""
+    latest = session.execute(
+        select(SigningKeyRecord).order_by(SigningKeyRecord.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if latest is None:
+        record = SigningKeyRecord(
+            id=_uuid(), name=key.name, key_id=key.key_id.hex(),
+            verifier_key=key.verifier_key, previous_key_id=None, created_at=now_ts(),
+        )
+        session.info[_ALLOWED].add(id(record))
+        session.add(record)
+    elif latest.key_id != key.key_id.hex():
+        raise ConfigurationError(
+            f"the loaded signing key ({key.key_id.hex()}) is not the deployment's current key "
+            f"({latest.key_id}, {latest.name}): load that key, or rotate with `ropa keys rotate`"
+        )
+
+
+def _uuid() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _conflict_message(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    for needle, message in (
+        ("slug", "an organization with this slug already exists"),
+        ("external_ref", "a processor with this externalRef already exists"),
+        ("version", "a privacy policy with this version already exists"),
+        ("token_hash", "token already exists"),
+    ):
+        if needle in text:
+            return message
+    return "the change conflicts with a concurrent change; retry"
+
+
+# --- the guard ---------------------------------------------------------------------------
+
+
+def _guard_flush(session: Session, _ctx: Any, _instances: Iterable[Any] | None) -> None:
+    allowed: set[int] = session.info.get(_ALLOWED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _GUARDED) and id(obj) not in allowed:
+            raise LedgerGuardError(
+                f"{type(obj).__name__} written outside the write path: every change to a "
+                "record goes through a service function, which appends its ledger entry"
+            )
+
+
+def _guard_execute(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if _ALLOWED in state.session.info:
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) in _GUARDED_TABLES:
+        raise LedgerGuardError(
+            f"bulk {table.name} statement outside the write path: use a service function"
+        )
+
+
+event.listen(Session, "before_flush", _guard_flush)
+event.listen(Session, "do_orm_execute", _guard_execute)
