@@ -1,0 +1,111 @@
+"""Canonical bytes of ledger JSON (RFC 8785, JCS) and the ledger's timestamp format.
+
+LEDGER-SPEC §2-§3: an entry is hashed and signed as its RFC 8785 bytes. JCS itself
+allows floats; the ledger does not, and keeps integers within |n| < 2^53 so every
+reader, in any language, decodes them exactly. Timestamps are RFC 3339 UTC with
+exactly six fractional digits, so they also sort correctly as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+__all__ = ["MAX_SAFE_INTEGER", "canonical", "format_ts", "parse_json", "parse_ts"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+_TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z", re.ASCII)
+
+
+def canonical(obj: Any) -> bytes:
+    """The RFC 8785 bytes of `obj`.
+
+    Raises ValueError for a float or an integer with |n| >= 2^53 anywhere in `obj`,
+    and TypeError for anything that is not JSON (dict keys must be strings).
+    """
+    _check_value(obj)
+    return bytes(rfc8785.dumps(obj))
+
+
+def _check_value(obj: Any) -> None:
+    # An explicit walk: rfc8785 would happily encode floats, which the ledger forbids.
+    if obj is None or isinstance(obj, bool | str):
+        return
+    if isinstance(obj, int):
+        if abs(obj) > MAX_SAFE_INTEGER:
+            raise ValueError(f"integer {obj} is outside the ledger's range |n| < 2^53")
+        return
+    if isinstance(obj, float):
+        raise ValueError(f"float {obj!r} in ledger JSON: use an integer or a string")
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+            _check_value(value)
+        return
+    if isinstance(obj, list | tuple):
+        for value in obj:
+            _check_value(value)
+        return
+    raise TypeError(f"{type(obj).__name__} is not a JSON value")
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"number {text} is not an integer: ledger JSON holds no floats")
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member {key!r}")
+            seen.add(key)
+    return result
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse ledger JSON strictly: UTF-8 only, no floats, no NaN/Infinity, no duplicate members.
+
+    Raises ValueError (json.JSONDecodeError and UnicodeDecodeError are subclasses).
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return json.loads(
+        text,
+        parse_float=_no_float,
+        parse_constant=_no_constant,
+        object_pairs_hook=_no_duplicates,
+    )
+
+
+def format_ts(moment: datetime) -> str:
+    """`2026-11-22T10:04:05.123456Z`: the instant in UTC with microseconds.
+
+    Naive datetimes are refused: a ledger time is an instant, not a wall-clock reading.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("ledger timestamps need a timezone-aware datetime")
+    u = moment.astimezone(UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
+    )
+
+
+def parse_ts(text: str) -> datetime:
+    """Inverse of `format_ts`; accepts exactly that form and nothing looser."""
+    match = _TS.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a ledger timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+    year, month, day, hour, minute, second, micro = (int(g) for g in match.groups())
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
