@@ -1,0 +1,160 @@
+"""Writing the export bundle of LEDGER-SPEC §7.
+
+A bundle is a directory:
+
+    entries.jsonl     line N = canonical(entry N) + "\\n"
+    signatures.jsonl  line N = JCS {"seq", "leafHash", "signature", "keyId"} + "\\n"
+    checkpoint        the latest signed checkpoint note
+    keys.txt          every verifier key used, in order of use, one a line
+    state.json        JCS of {"<type>": {"<id>": <state>}}, types without records left out
+
+`BundleWriter` streams entries to a hidden temporary directory next to the target and
+renames it into place only once everything is written and synced, so a failed export
+leaves nothing that looks like a bundle. The directory is created private (0700): the
+state holds personal data such as DPO contacts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from ropa.ledger.canonical import canonical
+from ropa.ledger.checkpoint import parse_checkpoint
+from ropa.ledger.entry import SignedEntry, entry_line, signature_line
+from ropa.ledger.keys import Verifier
+from ropa.ledger.merkle import append_nodes, root_from_frontier
+from ropa.ledger.note import parse_note
+
+__all__ = [
+    "CHECKPOINT",
+    "ENTRIES",
+    "KEYS",
+    "SIGNATURES",
+    "STATE",
+    "BundleWriter",
+]
+
+ENTRIES = "entries.jsonl"
+SIGNATURES = "signatures.jsonl"
+CHECKPOINT = "checkpoint"
+KEYS = "keys.txt"
+STATE = "state.json"
+
+
+class BundleWriter:
+    """Streams a bundle into `out_dir`, which must not exist yet.
+
+        with BundleWriter(out) as bundle:
+            for signed in entries:
+                bundle.add(signed)
+            bundle.finish(checkpoint_note, verifier_keys, state)
+
+    Leaving the block without `finish` (or with an exception) removes the partial output.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists():
+            raise FileExistsError(f"{self.out_dir} already exists; export into a new directory")
+        parent = self.out_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=parent))
+        self._entries: BinaryIO = open(self._tmp / ENTRIES, "xb")  # noqa: SIM115
+        self._signatures: BinaryIO = open(self._tmp / SIGNATURES, "xb")  # noqa: SIM115
+        self._size = 0
+        self._frontier: list[bytes] = []
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def add(self, signed: SignedEntry) -> None:
+        """Append the next entry; entries come in seq order from 0."""
+        if self._done:
+            raise RuntimeError("the bundle is already finished")
+        if signed.seq != self._size:
+            raise ValueError(f"expected entry {self._size}, got entry {signed.seq}")
+        self._entries.write(entry_line(signed))
+        self._signatures.write(signature_line(signed))
+        self._frontier, _ = append_nodes(self._size, signed.leaf_hash, self._frontier)
+        self._size += 1
+
+    def finish(
+        self,
+        checkpoint_note: str,
+        verifier_keys_in_order: Sequence[str],
+        state: Mapping[str, Mapping[str, Any]],
+    ) -> Path:
+        """Write the remaining files and move the bundle into place; returns its path.
+
+        Refuses a checkpoint whose size or root differs from the entries written: an
+        export that its own verifier would reject is a bug, better found here.
+        """
+        if self._done:
+            raise RuntimeError("the bundle is already finished")
+        text, _ = parse_note(checkpoint_note)
+        checkpoint = parse_checkpoint(text)
+        if checkpoint.size != self._size:
+            raise ValueError(f"checkpoint size {checkpoint.size} but {self._size} entries")
+        if checkpoint.root != root_from_frontier(self._size, self._frontier):
+            raise ValueError("checkpoint root differs from the root of the entries written")
+        keys = [Verifier.parse(k).verifier_key for k in verifier_keys_in_order]
+        if not keys:
+            raise ValueError("a bundle names at least the key that signed its checkpoint")
+        state_bytes = canonical({t: dict(records) for t, records in state.items() if records})
+
+        for handle in (self._entries, self._signatures):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        self._write(CHECKPOINT, checkpoint_note.encode())
+        self._write(KEYS, "".join(k + "\n" for k in keys).encode())
+        self._write(STATE, state_bytes)
+        _fsync_dir(self._tmp)
+        os.rename(self._tmp, self.out_dir)
+        _fsync_dir(self.out_dir.parent)
+        self._done = True
+        return self.out_dir
+
+    def _write(self, name: str, data: bytes) -> None:
+        with open(self._tmp / name, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def abort(self) -> None:
+        """Discard the partial bundle (nothing is left at `out_dir`)."""
+        if self._done:
+            return
+        self._entries.close()
+        self._signatures.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._done = True
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
