@@ -184,7 +184,7 @@ def validate_processing_activity(state: State) -> None:
         )
         check.boolean(decisions.get("legalEffect"), "automatedDecisionMaking.legalEffect")
 
-    dpia = check.shape(s.get("dpia"), "dpia", ("status", "date", "reference"))
+    dpia = check.shape(s.get("dpia"), "dpia", ("status", "date", "reference"), nullable=True)
     if dpia is not None:
         status = check.choice(dpia.get("status"), "dpia.status", DpiaStatus)
         check.date(dpia.get("date"), "dpia.date")
