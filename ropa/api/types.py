@@ -294,7 +294,7 @@ class ProcessingActivity(Node):
     security_measures: list[str]
     sources: list[enums.DataSource]
     automated_decision_making: AutomatedDecisionMaking | None
-    dpia: Dpia
+    dpia: Dpia | None = strawberry.field(default=None, description="null: not assessed.")
     systematic_monitoring: bool
     large_scale: bool
     status: enums.ActivityStatus

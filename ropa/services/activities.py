@@ -17,8 +17,6 @@ from ropa.services.changes import (
 from ropa.services.runtime import Runtime
 from ropa.store.tables import ProcessingActivity, ProcessorEngagement
 
-DEFAULT_DPIA = {"status": "NOT_REQUIRED", "date": None, "reference": None}
-
 
 def create_processing_activity(
     rt: Runtime, principal: Principal, data: dict[str, Any]
@@ -26,8 +24,6 @@ def create_processing_activity(
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_RECORDS, org_id)
     data = {"status": "ACTIVE", "role": "CONTROLLER", **data}
-    if data.get("dpia") is None:
-        data["dpia"] = dict(DEFAULT_DPIA)
     state = new_state("ProcessingActivity", data)
     with open_transaction(rt, principal, org_id) as tx:
         tx.create(ProcessingActivity, "createProcessingActivity", state)
@@ -50,8 +46,6 @@ def _change(
 ) -> Change:
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_RECORDS, org_id)
-    if "dpia" in data and data["dpia"] is None:
-        data = {**data, "dpia": dict(DEFAULT_DPIA)}
     with open_transaction(rt, principal, org_id) as tx:
         row = existing(tx, "ProcessingActivity", activity_id)
         state = patched(row, data)

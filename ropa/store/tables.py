@@ -160,7 +160,7 @@ class ProcessingActivity(VersionedRecord, table=True):
     security_measures: list[str] = _json()
     sources: list[str] = _json()
     automated_decision_making: dict[str, Any] | None = _json(nullable=True)
-    dpia: dict[str, Any] = _json()
+    dpia: dict[str, Any] | None = _json(nullable=True)  # null: not assessed
     systematic_monitoring: bool = False
     large_scale: bool = False
     status: str

@@ -273,3 +273,57 @@ def _guard_execute(state: ORMExecuteState) -> None:
 
 event.listen(Session, "before_flush", _guard_flush)
 event.listen(Session, "do_orm_execute", _guard_execute)
+
+
+def rotate_signing_key(
+    db: Database, actor: Actor, old: SigningKey, new: SigningKey, record_id: str
+) -> list[Receipt]:
+    """Append a rotation entry (LEDGER-SPEC §4) to every ledger, in one transaction.
+
+    Each entry is signed by the old key; each ledger's next checkpoint, and everything
+    after, by the new one. The key registry gains the new key in the same transaction,
+    so either every ledger has rotated or none has.
+    """
+    session = db.write_session()
+    session.info[_ALLOWED] = set()
+    allowed: set[int] = session.info[_ALLOWED]
+    receipts: list[Receipt] = []
+    try:
+        with session.begin():
+            check_key(session, old)
+            heads = session.execute(
+                select(LedgerHead).order_by(LedgerHead.org_id).with_for_update()
+            ).scalars().all()
+            ts = now_ts()
+            after = {"verifierKey": new.verifier_key, "previousKeyId": old.key_id.hex()}
+            written = []
+            for head in heads:
+                allowed.add(id(head))
+                entry = {
+                    "v": 1, "origin": head.origin, "seq": head.size,
+                    "ts": max(ts, head.last_ts or ""), "actor": actor.as_json(),
+                    "op": "rotateSigningKey",
+                    "entity": {"type": "SigningKey", "id": record_id},
+                    "before": None, "after": after,
+                }
+                row = ledger_store.append_entry(session, head, old, entry)
+                note = ledger_store.seal(session, head, new, entry["ts"])
+                written.append((row, note))
+            record = SigningKeyRecord(
+                id=record_id, name=new.name, key_id=new.key_id.hex(),
+                verifier_key=new.verifier_key, previous_key_id=old.key_id.hex(),
+                created_at=max(ts, _latest_key_time(session)),
+            )
+            session.add(record)
+            allowed.update(id(o) for o in session.new)
+        receipts = [ledger_store.receipt(row, note) for row, note in written]
+    finally:
+        session.close()
+    return receipts
+
+
+def _latest_key_time(session: Session) -> str:
+    latest = session.execute(
+        select(SigningKeyRecord.created_at).order_by(SigningKeyRecord.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    return latest or ""

@@ -1,0 +1,1 @@
+"""The `ropa` command line (typer)."""

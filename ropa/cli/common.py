@@ -1,0 +1,31 @@
+"""What the CLI commands share: settings, the runtime, failing with a useful message."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+
+from ropa.config import Settings
+from ropa.errors import NotFoundError
+from ropa.services.access import SYSTEM_PRINCIPAL, Principal
+from ropa.services.reads import open_view
+from ropa.services.runtime import Runtime
+
+
+def runtime() -> Runtime:
+    return Runtime(Settings.from_env())
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def system_in(rt: Runtime, slug: str) -> Principal:
+    """The system (CLI) acting in organisation `slug`."""
+    try:
+        view, _ = open_view(rt, SYSTEM_PRINCIPAL, slug)
+    except NotFoundError:
+        fail(f"no organisation {slug!r}: create it with `ropa org create` or `ropa demo load`")
+    return Principal(SYSTEM_PRINCIPAL.actor, view.org_id)

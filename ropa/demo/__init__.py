@@ -1,0 +1,1 @@
+"""Demo organisations modelled on five published privacy policies (see data/README.md)."""
