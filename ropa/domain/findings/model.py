@@ -1,0 +1,119 @@
+"""What a finding is, what it is computed from, and what a rule looks like.
+
+A finding is never stored: it is recomputed from a snapshot of the organisation's record
+states (docs/data-model.md) at the instant asked, so that `asOf` queries answer with the
+findings of that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ropa.domain.vocabulary import ActivityStatus, ProcessorStatus
+
+State = dict[str, Any]
+
+
+class Severity(StrEnum):
+    """How urgently a DPO should act: INFO is advice, HIGH a likely infringement."""
+
+    INFO = "INFO"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with one record. `code` is stable: dashboards and docs key on it."""
+
+    code: str
+    severity: Severity
+    entity_type: str
+    entity_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Concern:
+    """What a rule reports about one record; the rule adds its code and severity."""
+
+    entity_type: str
+    entity_id: str
+    message: str
+
+
+@dataclass
+class Snapshot:
+    """Every record state of one organisation, as they stand at one instant."""
+
+    organization: State
+    activities: list[State] = field(default_factory=list)
+    processors: list[State] = field(default_factory=list)
+    engagements: list[State] = field(default_factory=list)
+    transfers: list[State] = field(default_factory=list)
+    breaches: list[State] = field(default_factory=list)
+    policies: list[State] = field(default_factory=list)
+
+    def activity(self, activity_id: str) -> State | None:
+        return next((a for a in self.activities if a["id"] == activity_id), None)
+
+    def processor(self, processor_id: str | None) -> State | None:
+        return next((p for p in self.processors if p["id"] == processor_id), None)
+
+    def live_activities(self) -> Iterator[State]:
+        """DRAFT and ACTIVE activities: retired ones are history and raise no finding."""
+        return (a for a in self.activities if a["status"] != ActivityStatus.RETIRED)
+
+    def is_live_activity(self, activity_id: str) -> bool:
+        activity = self.activity(activity_id)
+        return activity is not None and activity["status"] != ActivityStatus.RETIRED
+
+    def live_processors(self) -> Iterator[State]:
+        return (p for p in self.processors if p["status"] != ProcessorStatus.RETIRED)
+
+    def live_engagements(self) -> Iterator[State]:
+        """Engagements of a live activity with a processor that is not retired."""
+        for engagement in self.engagements:
+            processor = self.processor(engagement["processorId"])
+            if (
+                self.is_live_activity(engagement["activityId"])
+                and processor is not None
+                and processor["status"] != ProcessorStatus.RETIRED
+            ):
+                yield engagement
+
+    def activities_by_processor(self) -> dict[str, list[State]]:
+        """For each processor id, the live activities engaging it, once each, in order."""
+        found: dict[str, list[State]] = {}
+        for engagement in self.live_engagements():
+            activity = self.activity(engagement["activityId"])
+            engaging = found.setdefault(engagement["processorId"], [])
+            if activity is not None and all(a["id"] != activity["id"] for a in engaging):
+                engaging.append(activity)
+        return found
+
+    def live_transfers(self) -> Iterator[State]:
+        return (t for t in self.transfers if self.is_live_activity(t["activityId"]))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: its stable code, severity, the article it rests on, and the check."""
+
+    code: str
+    severity: Severity
+    article: str
+    check: Callable[[Snapshot, datetime], Iterable[Concern]]
+
+
+def about_activity(activity: State, message: str) -> Concern:
+    return Concern("ProcessingActivity", activity["id"], message)
