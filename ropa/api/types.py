@@ -18,6 +18,7 @@ from ropa.api import enums
 from ropa.api.context import Context
 from ropa.api.ids import to_global_id
 from ropa.domain import breach as breach_rules
+from ropa.domain.findings import Snapshot, compute_findings
 from ropa.services import ledger_queries, reads
 from ropa.services.reads import View
 
@@ -580,8 +581,6 @@ class Organization(Node):
         view = self.view
 
         def compute() -> list[Any]:
-            from ropa.domain.findings import Snapshot, compute_findings
-
             def records(t: str) -> list[dict[str, Any]]:
                 return reads.all_records(rt, view, t)
 
