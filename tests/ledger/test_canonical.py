@@ -1,0 +1,92 @@
+"""RFC 8785 bytes without floats, strict parsing, and the ledger's timestamp form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from ropa.ledger.canonical import canonical, format_ts, parse_json, parse_ts
+
+
+def test_members_are_sorted_and_whitespace_dropped() -> None:
+    assert canonical({"b": [1, True, None], "a": "x"}) == b'{"a":"x","b":[1,true,null]}'
+
+
+def test_members_sort_by_utf16_code_units_as_rfc8785_requires() -> None:
+    # U+1F600 is a surrogate pair (0xD83D...), so it sorts before U+FB01 in UTF-16.
+    assert canonical({"\ufb01": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\ufb01":1}'.encode()
+
+
+def test_non_ascii_text_is_kept_as_utf8_not_escaped() -> None:
+    assert canonical({"name": "Ana Müller"}) == '{"name":"Ana Müller"}'.encode()
+
+
+@pytest.mark.parametrize("value", [1.0, 0.5, {"nested": [2.5]}, float("nan")])
+def test_floats_are_refused_anywhere(value: Any) -> None:
+    with pytest.raises(ValueError, match="float"):
+        canonical({"x": value})
+
+
+@pytest.mark.parametrize("value", [2**53, -(2**53), 10**30])
+def test_integers_beyond_2_to_the_53_are_refused(value: int) -> None:
+    with pytest.raises(ValueError):
+        canonical([value])
+
+
+def test_the_largest_safe_integers_are_accepted() -> None:
+    assert canonical([2**53 - 1, -(2**53 - 1)]) == b"[9007199254740991,-9007199254740991]"
+
+
+@pytest.mark.parametrize("value", [{1: "x"}, {"x": b"bytes"}, {"x": {1, 2}}, datetime.now(UTC)])
+def test_values_that_are_not_json_are_refused(value: Any) -> None:
+    with pytest.raises(TypeError):
+        canonical(value)
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a":1.5}', '{"a":1e3}', '{"a":NaN}', '{"a":Infinity}', '{"a":1,"a":2}']
+)
+def test_parse_json_refuses_floats_constants_and_duplicate_members(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_json(text)
+
+
+def test_parse_json_refuses_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(ValueError):
+        parse_json(b'{"a":"\xff"}')
+
+
+def test_format_ts_writes_utc_with_six_fractional_digits() -> None:
+    moment = datetime(2026, 11, 22, 12, 4, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
+    assert format_ts(moment) == "2026-11-22T10:04:05.123456Z"
+    assert format_ts(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05.000000Z"
+
+
+def test_format_ts_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        format_ts(datetime(2026, 1, 1))
+
+
+def test_parse_ts_round_trips() -> None:
+    text = "2026-11-22T10:04:05.123456Z"
+    assert format_ts(parse_ts(text)) == text
+    assert parse_ts(text).tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-22T10:04:05Z",
+        "2026-11-22T10:04:05.123Z",
+        "2026-11-22T10:04:05.123456+00:00",
+        "2026-11-22T10:04:05.123456z",
+        "2026-11-22 10:04:05.123456Z",
+        "2026-13-22T10:04:05.123456Z",
+        "２０２６-11-22T10:04:05.123456Z",
+    ],
+)
+def test_parse_ts_accepts_only_the_exact_ledger_form(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_ts(text)
