@@ -6,6 +6,8 @@ PostgreSQL, and an advisory lock so two instances starting together migrate once
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -19,9 +21,17 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _url() -> str:
+    """`-x url=...`, else ROPA_DATABASE_URL, else alembic.ini's."""
+    given = context.get_x_argument(as_dictionary=True).get("url")
+    return given or os.environ.get("ROPA_DATABASE_URL") or config.get_main_option(
+        "sqlalchemy.url"
+    ) or "sqlite:///ropa.db"
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         transaction_per_migration=True,
@@ -33,7 +43,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        db = Database(config.get_main_option("sqlalchemy.url") or "sqlite:///ropa.db")
+        db = Database(_url())
         with db.engine.connect() as conn:
             _run(conn)
         db.dispose()

@@ -77,6 +77,14 @@ class Transaction:
     # -- lifecycle -----------------------------------------------------------------------
 
     def __enter__(self) -> Transaction:
+        try:
+            return self._begin()
+        except BaseException:
+            self.session.rollback()
+            self.session.close()
+            raise
+
+    def _begin(self) -> Transaction:
         self.session.begin()
         check_key(self.session, self.key)
         head = ledger_store.lock_head(self.session, self.org_id)
