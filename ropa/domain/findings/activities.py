@@ -104,7 +104,9 @@ def _no_security_measures(snapshot: Snapshot, now: datetime) -> Iterator[Concern
 
 def _dpia_likely_required(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
     for activity in snapshot.live_activities():
-        if activity["dpia"]["status"] in (DpiaStatus.DONE, DpiaStatus.IN_PROGRESS):
+        dpia = activity["dpia"]  # null: never assessed
+        status = dpia["status"] if dpia is not None else None
+        if status in (DpiaStatus.DONE, DpiaStatus.IN_PROGRESS):
             continue
         reasons = []
         decisions = activity["automatedDecisionMaking"]
@@ -121,7 +123,7 @@ def _dpia_likely_required(snapshot: Snapshot, now: datetime) -> Iterator[Concern
             yield about_activity(
                 activity,
                 f'"{activity["name"]}" likely needs a DPIA: {"; ".join(reasons)}. '
-                f"Its DPIA status is {activity['dpia']['status']}.",
+                f"Its DPIA status is {status or 'not assessed'}.",
             )
 
 
