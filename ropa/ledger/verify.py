@@ -204,7 +204,7 @@ class _Window:
 def _raise(failure: _Failure | None) -> None:
     if failure is not None:
         seq, check, message = failure
-        raise VerificationError(check, message, seq)
+        raise VerificationError(Check(check), message, seq)
 
 
 # -- the main side: checks (1)-(7) that need order, then (8)-(12) --------------------------
@@ -235,7 +235,7 @@ def _parse_signature_line(line: bytes) -> _SignatureLine:
         return blank
     try:
         obj = json.loads(line[:-1].decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
         blank.problem = (Check.CANONICAL, "the signatures.jsonl line is not JSON")
         return blank
     if not isinstance(obj, dict) or set(obj) != {"seq", "leafHash", "signature", "keyId"}:
@@ -340,7 +340,7 @@ class _Replay:
             raise self.fail(Check.CANONICAL, "the entries.jsonl line does not end in a newline")
         try:
             entry = json.loads(body.decode("utf-8"))
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise self.fail(Check.CANONICAL, f"the line is not UTF-8 JSON: {err}") from None
         problem = _entry_format_problem(entry)
         if problem is not None:
@@ -623,7 +623,7 @@ def verify_bundle(
         state = parse_json(state_bytes)
         if canonical(state) != state_bytes:
             raise ValueError("it is not in RFC 8785 canonical form")
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, RecursionError) as err:
         raise VerificationError(Check.STATE, f"state.json: {err}") from None
     _compare_state(replay.records, state, Check.STATE, "state.json")
 

@@ -268,3 +268,14 @@ def test_memory_stays_flat_as_the_ledger_grows(
     small = _peak_memory(make_ledger(300), key)
     large = _peak_memory(make_ledger(2400), key)
     assert large < small * 1.5, (small, large)
+
+
+def test_deeply_nested_json_is_a_failure_not_a_crash(
+    tmp_path: Path, vectors: Path, first_key: str
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(vectors, bundle)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    _edit_entry_line(bundle, 1, b'"services":["CRM","marketing automation"]', b'"services":' + deep)
+    failure = _failure(bundle, first_key, workers=1)
+    assert (failure.check, failure.seq) == (Check.CANONICAL, 1)
