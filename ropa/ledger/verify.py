@@ -173,11 +173,15 @@ class _Window:
         """Check the pending chunk; call only once every entry in it passed checks (2)-(7)."""
         chunk, self._chunk = self._chunk, []
         # The first chunk runs inline: a pool only pays off for larger bundles.
-        if self._workers > 1 and self._chunks_done > 0:
-            if self._pool is None:
+        if self._workers > 1 and self._chunks_done > 0 and self._pool is None:
+            try:
+                # spawn, not fork: safe whatever threads the caller runs
                 self._pool = ProcessPoolExecutor(
                     max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
                 )
+            except (OSError, ImportError, NotImplementedError):
+                self._workers = 1  # no process support here (e.g. no semaphores): go on inline
+        if self._pool is not None:
             self._inflight.append(self._pool.submit(_check_chunk, chunk))
             while len(self._inflight) > 2 * self._workers:
                 _raise(self._inflight.popleft().result())

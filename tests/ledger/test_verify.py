@@ -279,3 +279,13 @@ def test_deeply_nested_json_is_a_failure_not_a_crash(
     _edit_entry_line(bundle, 1, b'"services":["CRM","marketing automation"]', b'"services":' + deep)
     failure = _failure(bundle, first_key, workers=1)
     assert (failure.check, failure.seq) == (Check.CANONICAL, 1)
+
+
+def test_a_malformed_checkpoint_fails_the_root_check(
+    tmp_path: Path, vectors: Path, first_key: str
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(vectors, bundle)
+    (bundle / "checkpoint").write_text("ropa.local/x\n10\nnot base64\n\n\u2014 k AAAAAAAA\n")
+    failure = _failure(bundle, first_key)
+    assert (failure.check, failure.seq) == (Check.ROOT, None)
