@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from ropa.errors import VerificationError
 from ropa.ledger.bundle import BundleWriter
 from ropa.ledger.entry import SignedEntry, sign
 from ropa.ledger.keys import SigningKey
+from ropa.ledger.verify import Check, verify_bundle
 
 BUNDLE_FILES = ("entries.jsonl", "signatures.jsonl", "checkpoint", "keys.txt", "state.json")
 
@@ -113,3 +115,21 @@ def test_state_leaves_out_types_without_live_records(
             (vectors / "checkpoint").read_text(), [k.verifier_key for k in keys], state
         )
     assert (out / "state.json").read_bytes() == (vectors / "state.json").read_bytes()
+
+
+def test_as_stored_exports_a_mismatched_ledger_for_the_verifier_to_judge(
+    tmp_path: Path,
+    entries: list[dict[str, Any]],
+    signer_of: Callable[[int], SigningKey],
+    vectors: Path,
+    keys: list[SigningKey],
+) -> None:
+    with BundleWriter(tmp_path / "export") as bundle:
+        for seq, entry in enumerate(entries[:9]):
+            bundle.add(sign(entry, signer_of(seq)))
+        out = bundle.finish(
+            (vectors / "checkpoint").read_text(), [k.verifier_key for k in keys], {}, as_stored=True
+        )
+    with pytest.raises(VerificationError) as caught:
+        verify_bundle(out, keys[0].verifier_key)
+    assert (caught.value.check, caught.value.seq) == (Check.ROOT, None)
