@@ -7,6 +7,7 @@ in, so every field under `organization(asOf:)` answers as of that instant.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -18,7 +19,8 @@ from ropa.api import enums
 from ropa.api.context import Context
 from ropa.api.ids import to_global_id
 from ropa.domain import breach as breach_rules
-from ropa.domain.findings import Snapshot, compute_findings
+from ropa.domain import findings as finding_rules
+from ropa.services import findings as findings_service
 from ropa.services import ledger_queries, reads
 from ropa.services.reads import View
 
@@ -162,6 +164,42 @@ class Finding:
     entity_id: strawberry.ID
     message: str
 
+    @classmethod
+    def of(cls, f: finding_rules.Finding) -> Finding:
+        return cls(
+            code=f.code, severity=str(f.severity), entity_type=f.entity_type,
+            entity_id=strawberry.ID(to_global_id(f.entity_type, f.entity_id)),
+            message=f.message,
+        )
+
+
+async def findings_in(info: Info[Context, None], view: View) -> list[finding_rules.Finding]:
+    """The organisation's findings in `view`, computed once per request and view.
+
+    Sibling resolvers run concurrently, so the memo holds the computation itself: the first
+    record to ask starts it and every other one awaits the same result.
+    """
+    key = ("findings", view)
+    task = info.context.memo.get(key)
+    if task is None:
+        task = asyncio.ensure_future(
+            info.context.in_thread(findings_service.findings, info.context.runtime, view)
+        )
+        info.context.memo[key] = task
+    return await task  # type: ignore[no-any-return]
+
+
+async def findings_about(
+    info: Info[Context, None], view: View, entity_type: str, record_id: str
+) -> list[Finding]:
+    found = await findings_in(info, view)
+    return [
+        Finding.of(f) for f in found if f.entity_type == entity_type and f.entity_id == record_id
+    ]
+
+
+_RECORD_FINDINGS = "The organisation's findings about this record, as of the view's instant."
+
 
 @strawberry.type(description="A version of the public privacy notice.")
 class PrivacyPolicy(Node):
@@ -208,6 +246,10 @@ class Processor(Node):
         ).load(self.record_id)
         return [ProcessorEngagement.of(s, self.view) for s in rows]
 
+    @strawberry.field(description=_RECORD_FINDINGS)
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        return await findings_about(info, self.view, "Processor", self.record_id)
+
 
 @strawberry.type(description="An activity uses a processor, for a purpose, with these data.")
 class ProcessorEngagement(Node):
@@ -250,14 +292,19 @@ class Transfer(Node):
     started_on: str | None
     activity_id: Private[str]
     recipient_processor_id: Private[str | None]
+    record_id: Private[str]
     view: Private[View]
 
     @classmethod
     def of(cls, state: dict[str, Any], view: View) -> Transfer:
         return build(  # type: ignore[return-value]
             cls, {**state, "tia": build(TransferImpactAssessment, state["tia"])},
-            id=to_global_id("Transfer", state["id"]), view=view,
+            id=to_global_id("Transfer", state["id"]), record_id=state["id"], view=view,
         )
+
+    @strawberry.field(description=_RECORD_FINDINGS)
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        return await findings_about(info, self.view, "Transfer", self.record_id)
 
     @strawberry.field
     async def recipient_processor(self, info: Info[Context, None]) -> Processor | None:
@@ -339,6 +386,10 @@ class ProcessingActivity(Node):
         )
         return [Transfer.of(s, self.view) for s in rows]
 
+    @strawberry.field(description=_RECORD_FINDINGS)
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        return await findings_about(info, self.view, "ProcessingActivity", self.record_id)
+
 
 @strawberry.type(description="A personal-data breach (Art. 33, 34).")
 class BreachIncident(Node):
@@ -368,6 +419,7 @@ class BreachIncident(Node):
     )
     affected_activity_ids: Private[list[str]]
     affected_processor_ids: Private[list[str]]
+    record_id: Private[str]
     view: Private[View]
 
     @classmethod
@@ -396,7 +448,7 @@ class BreachIncident(Node):
             id=to_global_id("BreachIncident", state["id"]),
             notification_deadline=breach_rules.notification_deadline(discovered),
             overdue=breach_rules.is_overdue(state, at or datetime.now(UTC)),
-            view=view,
+            record_id=state["id"], view=view,
         )
 
     @strawberry.field
@@ -410,6 +462,10 @@ class BreachIncident(Node):
         loader = info.context.records_by_id(self.view, "Processor")
         found = await loader.load_many(self.affected_processor_ids)
         return [Processor.of(s, self.view) for s in found if s]
+
+    @strawberry.field(description=_RECORD_FINDINGS)
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        return await findings_about(info, self.view, "BreachIncident", self.record_id)
 
 
 # --- connections -------------------------------------------------------------------------
@@ -577,29 +633,7 @@ class Organization(Node):
 
     @strawberry.field(description="Compliance findings, computed as of this view's instant.")
     async def findings(self, info: Info[Context, None]) -> list[Finding]:
-        rt = info.context.runtime
-        view = self.view
-
-        def compute() -> list[Any]:
-            def records(t: str) -> list[dict[str, Any]]:
-                return reads.all_records(rt, view, t)
-
-            org = reads.by_ids(rt, view, "Organization", [view.org_id])[view.org_id]
-            snapshot = Snapshot(
-                organization=org, activities=records("ProcessingActivity"),
-                processors=records("Processor"), engagements=records("ProcessorEngagement"),
-                transfers=records("Transfer"), breaches=records("BreachIncident"),
-                policies=records("PrivacyPolicy"),
-            )
-            at = _instant(view.as_of) or datetime.now(UTC)
-            return compute_findings(snapshot, at)
-
-        found = await info.context.in_thread(compute)
-        return [
-            Finding(code=f.code, severity=str(f.severity), entity_type=f.entity_type,
-                    entity_id=to_global_id(f.entity_type, f.entity_id), message=f.message)
-            for f in found
-        ]
+        return [Finding.of(f) for f in await findings_in(info, self.view)]
 
     @strawberry.field(description="This organisation's signed ledger.")
     def ledger(self) -> Ledger:
