@@ -15,6 +15,7 @@ from typing import Any
 
 from ropa.domain import validation
 from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.services import idempotency
 from ropa.services.access import Principal
 from ropa.services.runtime import Runtime
 from ropa.store.ledger_store import Receipt
@@ -36,7 +37,7 @@ def open_transaction(
 ) -> Transaction:
     return Transaction(
         rt.db, org_id, principal.actor, rt.signing_key(), rt.settings.ledger_prefix,
-        creating_org=creating_org,
+        creating_org=creating_org, idempotency=idempotency.record_for(org_id),
     )
 
 

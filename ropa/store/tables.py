@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
@@ -386,6 +386,26 @@ class TokenUsage(SQLModel, table=True):
 
     token_id: str = Field(primary_key=True, sa_type=UUIDText)
     last_used_at: str = Field(max_length=INSTANT_LEN)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A mutation request's `Idempotency-Key`, committed in the transaction of its change.
+
+    Operational, outside the ledger: the change is in the ledger; this row only lets a
+    retried request get the first answer instead of making a second change. `fingerprint`
+    is the SHA-256 of the request (document, variables, operation name, token);
+    `response` is the first answer's JSON, stored once it has been rendered.
+    """
+
+    __tablename__ = "idempotency_key"
+
+    org_id: str = Field(primary_key=True, sa_type=UUIDText)
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    receipts: list[dict[str, Any]] = _json()
+    response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status_code: int | None = Field(default=None, nullable=True)
+    created_at: str = _instant(nullable=False)
 
 
 LEDGER_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")

@@ -13,6 +13,7 @@ did not come through here, so no code can change a record without its entry.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from ropa.store import ledger_store
 from ropa.store.database import Database
 from ropa.store.ledger_store import Actor, Receipt
 from ropa.store.tables import (
+    IdempotencyKey,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
@@ -60,7 +62,7 @@ class Transaction:
 
     def __init__(
         self, db: Database, org_id: str, actor: Actor, key: SigningKey, prefix: str,
-        *, creating_org: bool = False,
+        *, creating_org: bool = False, idempotency: IdempotencyKey | None = None,
     ) -> None:
         self.db = db
         self.org_id = org_id
@@ -68,6 +70,8 @@ class Transaction:
         self.key = key
         self.prefix = prefix
         self.creating_org = creating_org
+        # a retried request's key: committed with the change, so never one without the other
+        self.idempotency = idempotency
         self.session = db.write_session()
         self.session.info[_ALLOWED] = set()
         self.entries: list[LedgerEntry] = []
@@ -123,13 +127,17 @@ class Transaction:
             self.session.rollback()
             return []
         note = ledger_store.seal(self.session, self.head, self.key, self.ts)
+        receipts = [ledger_store.receipt(e, note) for e in self.entries]
+        if self.idempotency is not None:
+            self.idempotency.receipts = [asdict(r) for r in receipts]
+            self.session.add(self.idempotency)
         for obj in self.session.new:
             self._allow(obj)
         try:
             self.session.commit()
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
-        return [ledger_store.receipt(e, note) for e in self.entries]
+        return receipts
 
     # -- reading within the transaction ---------------------------------------------------
 
@@ -244,6 +252,7 @@ def _uuid() -> str:
 def _conflict_message(exc: IntegrityError) -> str:
     text = str(exc.orig).lower()
     for needle, message in (
+        ("idempotency_key", "a request with this Idempotency-Key was already applied; retry"),
         ("slug", "an organization with this slug already exists"),
         ("external_ref", "a processor with this externalRef already exists"),
         ("version", "a privacy policy with this version already exists"),
