@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import rfc8785
 
 from ropa.ledger.canonical import canonical, format_ts, parse_json, parse_ts
 
@@ -90,3 +92,40 @@ def test_parse_ts_round_trips() -> None:
 def test_parse_ts_accepts_only_the_exact_ledger_form(text: str) -> None:
     with pytest.raises(ValueError):
         parse_ts(text)
+
+
+def _random_text(rng: random.Random) -> str:
+    alphabet = [
+        *(chr(c) for c in range(0x00, 0x80)),
+        "\u00e9",
+        "\u2028",
+        "\u20ac",
+        "\ud7ff",
+        "\ue000",
+        "\uffff",
+        "\ufb01",
+        "\U0001f600",
+        "\U0010ffff",
+    ]
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 8)))
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(7 if depth < 4 else 4)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.randrange(-(2**53) + 1, 2**53)
+    if kind in (2, 3):
+        return _random_text(rng)
+    if kind in (4, 5):
+        return {_random_text(rng): _random_value(rng, depth + 1) for _ in range(rng.randrange(5))}
+    return [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_canonical_agrees_with_the_reference_rfc8785_encoder_on_random_values(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(400):
+        value = _random_value(rng)
+        assert canonical(value) == rfc8785.dumps(value)
