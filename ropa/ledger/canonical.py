@@ -28,30 +28,46 @@ def canonical(obj: Any) -> bytes:
     Raises ValueError for a float or an integer with |n| >= 2^53 anywhere in `obj`,
     and TypeError for anything that is not JSON (dict keys must be strings).
     """
-    _check_value(obj)
+    if _check_value(obj):
+        # Without floats, and with no member name outside the Basic Multilingual Plane
+        # (where UTF-16 and code-point order differ), the standard library's sorted,
+        # compact, non-ASCII-preserving output is byte for byte the RFC 8785 form: the
+        # same escapes (\" \\ \b \f \n \r \t, other controls as lowercase \u00xx) and
+        # nothing else escaped. It is C code, and ~7x faster than the generic encoder.
+        try:
+            return json.dumps(
+                obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let the generic encoder judge it
     return bytes(rfc8785.dumps(obj))
 
 
-def _check_value(obj: Any) -> None:
+def _check_value(obj: Any) -> bool:
+    """Refuse what the ledger forbids; True when every member name is in the BMP."""
     # An explicit walk: rfc8785 would happily encode floats, which the ledger forbids.
     if obj is None or isinstance(obj, bool | str):
-        return
+        return True
     if isinstance(obj, int):
         if abs(obj) > MAX_SAFE_INTEGER:
             raise ValueError(f"integer {obj} is outside the ledger's range |n| < 2^53")
-        return
+        return True
     if isinstance(obj, float):
         raise ValueError(f"float {obj!r} in ledger JSON: use an integer or a string")
     if isinstance(obj, dict):
+        bmp = True
         for key, value in obj.items():
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
-            _check_value(value)
-        return
+            if not key.isascii() and any(ord(c) > 0xFFFF for c in key):
+                bmp = False
+            bmp = _check_value(value) and bmp
+        return bmp
     if isinstance(obj, list | tuple):
+        bmp = True
         for value in obj:
-            _check_value(value)
-        return
+            bmp = _check_value(value) and bmp
+        return bmp
     raise TypeError(f"{type(obj).__name__} is not a JSON value")
 
 
