@@ -1,0 +1,99 @@
+"""The `Idempotency-Key` request header on `/graphql` (IETF draft-ietf-httpapi-idempotency-
+key-header): a mutation sent again with the same key is answered, not applied again.
+
+- first use of a key: the request runs; its first committed change writes the key in the
+  same transaction (`ropa.services.idempotency`), and the answer is stored after it;
+- same key, same request (document, variables, operation name, token): the stored answer,
+  with `Idempotent-Replayed: true`; no second change, no second ledger entry;
+- same key, another request: 422 with CONFLICT;
+- same key while the first is still being answered: 409 with CONFLICT, after a short wait.
+
+A request that changed nothing (an error, or a change that was already so) leaves no key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from ropa.api.transport import Captured, capture
+from ropa.errors import UnauthenticatedError, ValidationError
+from ropa.services import idempotency, tokens
+from ropa.services.access import Principal
+from ropa.services.idempotency import Claim, Stored
+from ropa.services.runtime import Runtime
+
+PRINCIPAL_KEY = "ropa.principal"  # where the transport's authentication leaves the caller
+WAIT_FOR_FIRST_SECONDS = 5.0
+REPLAYED = "Idempotent-Replayed"
+
+
+def error(status: int, code: str, message: str, **extensions: Any) -> Captured:
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return Captured(status, [(b"content-type", b"application/json")], json.dumps(body).encode())
+
+
+class IdempotentRequests:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def run(
+        self, app: Any, scope: Any, receive: Any, fields: dict[str, Any], raw_key: str
+    ) -> Captured:
+        try:
+            key = idempotency.check_key(raw_key)
+        except ValidationError as exc:
+            return error(400, exc.code, str(exc))
+        principal = scope.get(PRINCIPAL_KEY) or await self._authenticate(scope)
+        if principal is None or principal.org_id is None:
+            return await capture(app, scope, receive)  # answered as GraphQL would
+        claim = Claim(principal.org_id, key, idempotency.fingerprint(fields, principal.actor.id))
+        stored = await self._lookup(claim)
+        if stored is None:
+            with idempotency.claiming(claim):
+                response = await capture(app, scope, receive)
+            if claim.committed:
+                await run_in_threadpool(
+                    idempotency.store_response, self.runtime, claim, response.status,
+                    response.body.decode("utf-8"),
+                )
+                return response
+            stored = await self._lookup(claim)  # a concurrent request with the key won
+            if stored is None:
+                return response  # nothing changed, so there is nothing to remember
+        return await self._replay(claim, stored)
+
+    async def _replay(self, claim: Claim, stored: Stored) -> Captured:
+        if stored.fingerprint != claim.fingerprint:
+            return error(422, "CONFLICT", "this Idempotency-Key was used for a different request "
+                         "(operation, variables or token): use a new key for a new request")
+        deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
+        while stored.response is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            found = await self._lookup(claim)
+            stored = found or stored
+        if stored.response is None:
+            return error(409, "CONFLICT", "the request with this Idempotency-Key was applied but "
+                         "its answer is not available yet; retry", receipts=stored.receipts)
+        return Captured(
+            stored.status_code or 200, [(b"content-type", b"application/json")],
+            stored.response.encode("utf-8"), {REPLAYED: "true"},
+        )
+
+    async def _lookup(self, claim: Claim) -> Stored | None:
+        return await run_in_threadpool(idempotency.lookup, self.runtime, claim.org_id, claim.key)
+
+    async def _authenticate(self, scope: Any) -> Principal | None:
+        header = dict(scope.get("headers") or ()).get(b"authorization")
+        if not header:
+            return None
+        try:
+            return await run_in_threadpool(
+                tokens.authenticate, self.runtime, header.decode("latin-1")
+            )
+        except UnauthenticatedError:
+            return None

@@ -1,0 +1,251 @@
+"""GraphQL over HTTP, to the letter of the GraphQL-over-HTTP specification (graphql.org).
+
+Wrapped around strawberry's view at `/graphql`:
+
+- media types: `application/graphql-response+json` when the client accepts it (preferred
+  at equal quality), `application/json` for legacy clients and when no Accept is sent;
+- status codes under `application/graphql-response+json`: 400 with no `data` entry when
+  the request fails before execution (a document that does not parse or validate, or
+  variables that do not coerce); 2xx once execution started, errors or not. Under
+  `application/json` such results stay 200, as the spec asks of legacy responses;
+- GET runs queries only: a mutation by GET is 405 with `Allow: POST`;
+- `Idempotency-Key` on a POST makes a mutation safe to retry (`ropa.api.idempotency`);
+- every operation is timed, and its error codes counted, by name (`ropa.observability`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+from ropa import observability
+from ropa.services.runtime import Runtime
+
+ASGIApp = Any
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+@dataclass
+class Captured:
+    """A whole response of the inner app, held so it can be adjusted before it is sent."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes = b""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers:
+            if name.lower() == b"content-type":
+                return value.decode("latin-1").split(";", 1)[0].strip().lower()
+        return ""
+
+    async def send(self, send: Any) -> None:
+        headers = [(k, v) for k, v in self.headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(self.body)).encode()))
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in self.extra.items()]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+async def capture(app: ASGIApp, scope: Any, receive: Any) -> Captured:
+    """Run `app` and keep what it answered."""
+    out = Captured(500, [])
+    chunks: list[bytes] = []
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            out.status = message["status"]
+            out.headers = list(message.get("headers") or [])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    out.body = b"".join(chunks)
+    return out
+
+
+def replaying(body: bytes) -> Any:
+    """A `receive` that hands the inner app a body already read."""
+    sent = False
+
+    async def receive() -> Any:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def preferred_media_type(accept: str | None) -> str:
+    """`application/graphql-response+json` if accepted at least as much as JSON, else JSON."""
+    if not accept:
+        return JSON
+    quality: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media.lower()] = max(q, quality.get(media.lower(), 0.0))
+    wanted = quality.get(GRAPHQL_RESPONSE, 0.0)
+    legacy = max(quality.get(JSON, 0.0), quality.get("application/*", 0.0),
+                 quality.get("*/*", 0.0))
+    return GRAPHQL_RESPONSE if wanted > 0 and wanted >= legacy else JSON
+
+
+def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
+    """The operation's type ('query', 'mutation', ...) and name, if the document parses."""
+    if not query:
+        return None, name or "anonymous"
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return None, name or "anonymous"
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if name is None or (o.name and o.name.value == name)]
+    if len(chosen) != 1 and name is None:
+        return None, "anonymous"
+    if not chosen:
+        return None, name or "anonymous"
+    op = chosen[0]
+    kind = {OperationType.QUERY: "query", OperationType.MUTATION: "mutation",
+            OperationType.SUBSCRIPTION: "subscription"}[op.operation]
+    return kind, op.name.value if op.name else (name or "anonymous")
+
+
+def request_fields(method: str, scope: Any, body: bytes) -> dict[str, Any]:
+    """The GraphQL request's query, variables and operationName, when they can be read."""
+    if method == "GET":
+        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return {"query": params.get("query", [None])[0],
+                "operationName": params.get("operationName", [None])[0]}
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_request_error(result: Any) -> bool:
+    """Errors before execution: no data, and no error carries a field path."""
+    if not isinstance(result, dict) or not result.get("errors"):
+        return False
+    return result.get("data") is None and all(
+        isinstance(e, dict) and "path" not in e for e in result["errors"]
+    )
+
+
+def error_codes(result: Any) -> list[str]:
+    if not isinstance(result, dict):
+        return []
+    return [
+        str((e.get("extensions") or {}).get("code", "UNKNOWN"))
+        for e in result.get("errors") or [] if isinstance(e, dict)
+    ]
+
+
+def conform(response: Captured, media_type: str) -> Captured:
+    """Set the negotiated media type and the spec's status code on a GraphQL result."""
+    if response.content_type != JSON or response.status != 200:
+        return response
+    if media_type == GRAPHQL_RESPONSE:
+        try:
+            result = json.loads(response.body)
+        except ValueError:
+            return response
+        if is_request_error(result):
+            response.status = 400
+            result.pop("data", None)
+            response.body = json.dumps(result).encode()
+    response.headers = [(k, v) for k, v in response.headers if k.lower() != b"content-type"]
+    response.headers.append((b"content-type", f"{media_type}; charset=utf-8".encode()))
+    return response
+
+
+def method_not_allowed(operation: str) -> Captured:
+    body = {"errors": [{
+        "message": f"a {operation} cannot be sent with GET: send it with POST",
+        "extensions": {"code": "BAD_REQUEST"},
+    }]}
+    return Captured(405, [(b"content-type", b"application/json")], json.dumps(body).encode(),
+                    {"Allow": "POST"})
+
+
+class GraphQLOverHTTP:
+    """The transport rules above, around the GraphQL view `app`."""
+
+    def __init__(
+        self, app: ASGIApp, runtime: Runtime, metrics: observability.Metrics | None = None
+    ) -> None:
+        from ropa.api.idempotency import IdempotentRequests
+
+        self.app = app
+        self.metrics = metrics
+        self.idempotent = IdempotentRequests(runtime)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method = scope["method"]
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()
+        }
+        body = b""
+        if method == "POST":
+            body = await _read_body(receive)
+            receive = replaying(body)
+        fields = request_fields(method, scope, body)
+        kind, name = operation_of(fields.get("query"), fields.get("operationName"))
+        if method == "GET" and not fields.get("query"):
+            await self.app(scope, receive, send)  # the IDE page
+            return
+        if method == "GET" and kind in {"mutation", "subscription"}:
+            response = method_not_allowed(kind)
+        elif method == "POST" and "idempotency-key" in headers:
+            response = await self.idempotent.run(
+                self.app, scope, receive, fields, headers["idempotency-key"]
+            )
+        else:
+            response = await capture(self.app, scope, receive)
+        result: Any = None
+        if response.content_type == JSON:
+            try:
+                result = json.loads(response.body)
+            except ValueError:
+                result = None
+        response = conform(response, preferred_media_type(headers.get("accept")))
+        if self.metrics is not None:
+            self.metrics.record_operation(
+                name, kind or "unknown", time.perf_counter() - started, error_codes(result)
+            )
+        observability.note_operation(name)
+        await response.send(send)
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)

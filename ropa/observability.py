@@ -1,0 +1,238 @@
+"""Operating the service: Prometheus metrics, a request id on every request, JSON logs.
+
+- `/metrics` (Prometheus text format): GraphQL latency by operation name, errors by
+  `extensions.code`, HTTP requests by route and status, and per organisation the ledger's
+  size and the time of its newest checkpoint (read from the database when scraped).
+- `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
+  back on the response and written on every log line of the request.
+- Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
+  neither a token nor a key can reach a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ropa.services import operations
+from ropa.services.runtime import Runtime
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_OPERATION_NAMES = 200  # names beyond these are counted as "other": labels stay bounded
+
+request_id: ContextVar[str | None] = ContextVar("ropa_request_id", default=None)
+_operation: ContextVar[list[str] | None] = ContextVar("ropa_operation", default=None)
+
+access_log = logging.getLogger("ropa.access")
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+
+class LedgerCollector(Collector):
+    """Each organisation's ledger size and newest checkpoint time, read at scrape time."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        size = GaugeMetricFamily(
+            "ropa_ledger_size", "Entries in the organisation's ledger", labels=["org_id"]
+        )
+        last = GaugeMetricFamily(
+            "ropa_ledger_last_checkpoint_timestamp_seconds",
+            "Unix time of the organisation's newest signed checkpoint", labels=["org_id"],
+        )
+        try:
+            figures = operations.ledger_figures(self.runtime)
+        except Exception:  # noqa: BLE001  (a scrape must not fail with the database)
+            logging.getLogger("ropa.metrics").warning("ledger figures unavailable")
+            figures = []
+        for f in figures:
+            size.add_metric([f.org_id], f.size)
+            if f.last_checkpoint_at is not None:
+                last.add_metric([f.org_id], f.last_checkpoint_at)
+        yield size
+        yield last
+
+
+class Metrics:
+    """One app's metrics, in a registry of its own."""
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.operation_seconds = Histogram(
+            "ropa_graphql_operation_duration_seconds", "GraphQL operations by name and type",
+            ["operation", "type"], registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.errors = Counter(
+            "ropa_graphql_errors_total", "GraphQL errors by extensions.code",
+            ["code"], registry=self.registry,
+        )
+        self.requests = Counter(
+            "ropa_http_requests_total", "HTTP requests by route and status",
+            ["route", "status"], registry=self.registry,
+        )
+        self._names: set[str] = set()
+        if runtime is not None:
+            self.registry.register(LedgerCollector(runtime))
+
+    def record_operation(
+        self, name: str, kind: str, seconds: float, codes: Iterable[str]
+    ) -> None:
+        label = name if _OPERATION_NAME.match(name) else "other"
+        if label not in self._names and len(self._names) >= MAX_OPERATION_NAMES:
+            label = "other"
+        self._names.add(label)
+        self.operation_seconds.labels(label, kind).observe(seconds)
+        for code in codes:
+            self.errors.labels(code if _OPERATION_NAME.match(code) else "other").inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def note_operation(name: str) -> None:
+    """Tell the access log which GraphQL operation the request ran."""
+    holder = _operation.get()
+    if holder is not None:
+        holder.append(name)
+
+
+# --- request ids and the access log --------------------------------------------------------
+
+
+class RequestContext:
+    """ASGI middleware: request id in and out, route metrics, one access-log line each."""
+
+    def __init__(self, app: Any, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        rid_token = request_id.set(rid)
+        op_token = _operation.set([])
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers") or [] if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", rid.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            route = _route(scope)
+            if self.metrics is not None:
+                self.metrics.requests.labels(route, str(status)).inc()
+            names = _operation.get() or []
+            access_log.info("request", extra={"http": {
+                "method": scope["method"], "path": route, "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                **({"operation": names[0]} if names else {}),
+            }})
+            _operation.reset(op_token)
+            request_id.reset(rid_token)
+
+
+def _route(scope: Any) -> str:
+    path: str = scope.get("path", "")
+    if path.startswith("/graphiql/"):
+        return "/graphiql/*"
+    known = {"/graphql", "/healthz", "/readyz", "/metrics", "/ledger/keys"}
+    return path if path in known else "other"
+
+
+def install(app: Starlette, metrics: Metrics) -> None:
+    """Add `/metrics` and the request-context middleware to `app`."""
+
+    async def endpoint(_: Request) -> Response:
+        body = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    app.router.routes.append(Route("/metrics", endpoint))
+    app.add_middleware(RequestContext, metrics=metrics)
+
+
+# --- JSON logs ----------------------------------------------------------------------------
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        rid = request_id.get()
+        if rid:
+            out["request_id"] = rid
+        http = getattr(record, "http", None)
+        if isinstance(http, dict):
+            out.update(http)
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for ropa and uvicorn: JSON lines on stderr.
+
+    uvicorn's own access log is off: `ropa.access` writes one line per request, with its id.
+    """
+    handler = {"class": "logging.StreamHandler", "formatter": "json",
+               "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"default": handler},
+        "loggers": {
+            "ropa": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+        "root": {"handlers": ["default"], "level": "WARNING"},
+    }
