@@ -46,7 +46,27 @@ def canonical(obj: Any) -> bytes:
 def _check_value(obj: Any) -> bool:
     """Refuse what the ledger forbids; True when every member name is in the BMP."""
     # An explicit walk: rfc8785 would happily encode floats, which the ledger forbids.
-    if obj is None or isinstance(obj, bool | str):
+    # Exact types first: this runs for every value of every entry written or verified.
+    kind = type(obj)
+    if kind is str or kind is bool or obj is None:
+        return True
+    if kind is dict or isinstance(obj, dict):
+        bmp = True
+        for key, value in obj.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+            if not key.isascii() and any(ord(c) > 0xFFFF for c in key):
+                bmp = False
+            if not _check_value(value):
+                bmp = False
+        return bmp
+    if kind is list or isinstance(obj, list | tuple):
+        bmp = True
+        for value in obj:
+            if not _check_value(value):
+                bmp = False
+        return bmp
+    if isinstance(obj, str | bool):
         return True
     if isinstance(obj, int):
         if abs(obj) > MAX_SAFE_INTEGER:
@@ -54,20 +74,6 @@ def _check_value(obj: Any) -> bool:
         return True
     if isinstance(obj, float):
         raise ValueError(f"float {obj!r} in ledger JSON: use an integer or a string")
-    if isinstance(obj, dict):
-        bmp = True
-        for key, value in obj.items():
-            if not isinstance(key, str):
-                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
-            if not key.isascii() and any(ord(c) > 0xFFFF for c in key):
-                bmp = False
-            bmp = _check_value(value) and bmp
-        return bmp
-    if isinstance(obj, list | tuple):
-        bmp = True
-        for value in obj:
-            bmp = _check_value(value) and bmp
-        return bmp
     raise TypeError(f"{type(obj).__name__} is not a JSON value")
 
 
