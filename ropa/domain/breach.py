@@ -2,7 +2,8 @@
 
 - Art. 33(1): notify the supervisory authority without undue delay and, where feasible,
   within 72 hours of becoming aware (`discoveredAt`), unless the breach is unlikely to
-  result in a risk; a later notification gives reasons for the delay.
+  result in a risk; a later notification gives reasons for the delay
+  (`new_notification_errors`).
 - Art. 33(4): information may be provided in phases: one INITIAL notification, then
   FOLLOW_UPs, then at most one FINAL.
 - Art. 33(5): the controller documents the breach, its effects and the remedial action;
@@ -11,7 +12,8 @@
   the exemptions of Art. 34(3) applies.
 
 A breach is OPEN until contained; it is CONTAINED, then CLOSED, and never closed without
-recording when it was contained.
+recording when it was contained. Nothing is recorded as having happened after the moment it
+is recorded (`future_errors`): a notification not made yet is not a notification.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from ropa.domain.vocabulary import BreachRisk, BreachStatus, NotificationPhase
 from ropa.errors import FieldError, ValidationError
 
 NOTIFICATION_WINDOW = timedelta(hours=72)
+# how far a caller's clock may run ahead of ours before an instant counts as "not yet"
+CLOCK_SKEW = timedelta(minutes=5)
 
 _NEXT_STATUSES: Mapping[BreachStatus, frozenset[BreachStatus]] = {
     BreachStatus.OPEN: frozenset(BreachStatus),
@@ -158,12 +162,64 @@ def _notification_errors(notifications: list[Any], discovered: datetime | None) 
     return errors
 
 
+def future_errors(state: Mapping[str, Any], now: datetime) -> list[FieldError]:
+    """Instants of one breach state that have not come yet at `now`, the time of recording."""
+    latest = now + CLOCK_SKEW
+    paths: list[tuple[str, Any]] = [
+        (name, state.get(name)) for name in ("occurredAt", "discoveredAt", "containedAt")
+    ]
+    notifications = state.get("authorityNotifications")
+    for index, notification in enumerate(notifications if isinstance(notifications, list) else []):
+        if isinstance(notification, Mapping):
+            paths.append((f"authorityNotifications.{index}.notifiedAt",
+                          notification.get("notifiedAt")))
+    communication = state.get("subjectCommunication")
+    if isinstance(communication, Mapping):
+        paths.append(("subjectCommunication.notifiedAt", communication.get("notifiedAt")))
+    return [
+        FieldError(path, "is in the future: record it once it has happened")
+        for path, value in paths
+        if (moment := _instant(value)) is not None and moment > latest
+    ]
+
+
+def new_notification_errors(
+    state: Mapping[str, Any], notification: Mapping[str, Any]
+) -> list[FieldError]:
+    """What a notification about to be added to `state` lacks (Art. 33(1), second sentence).
+
+    The first notification to arrive after the 72 hours, when none was made in time,
+    states the reasons for the delay. Follow-ups of a notification made in time, and
+    notifications of a breach unlikely to result in a risk, need none.
+    """
+    discovered = _instant(state.get("discoveredAt"))
+    notified = _instant(notification.get("notifiedAt"))
+    if discovered is None or notified is None or not requires_notification(state):
+        return []
+    deadline = notification_deadline(discovered)
+    if notified <= deadline or notification.get("delayReasons"):
+        return []
+    made = [n for n in state["authorityNotifications"] if isinstance(n, Mapping)]
+    if any(
+        n.get("delayReasons") or ((t := _instant(n.get("notifiedAt"))) and t <= deadline)
+        for n in made
+    ):
+        return []
+    return [
+        FieldError(
+            "delayReasons",
+            f"is required: the authority is notified after the 72-hour deadline "
+            f"({deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}) (Art. 33(1))",
+        )
+    ]
+
+
 def check_transition(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
     """Refuse a change to a breach that rewrites its history.
 
     Status only moves forward (OPEN, CONTAINED, CLOSED); notifications already made to the
     authority are kept as they were (Art. 33(5)); a communication to the data subjects,
-    once made, is not withdrawn. `before` is None when the breach is first reported.
+    once made, is neither changed nor withdrawn. `before` is None for a new report.
     """
     if before is None:
         return
@@ -181,9 +237,13 @@ def check_transition(before: Mapping[str, Any] | None, after: Mapping[str, Any])
                     "a notification already made cannot be changed or removed",
                 )
             )
-    if before["subjectCommunication"] is not None and after["subjectCommunication"] is None:
+    communication = before["subjectCommunication"]
+    if communication is not None and after["subjectCommunication"] != communication:
         errors.append(
-            FieldError("subjectCommunication", "a communication already made cannot be removed")
+            FieldError(
+                "subjectCommunication",
+                "a communication already made cannot be changed or removed",
+            )
         )
     if errors:
         raise ValidationError(errors)

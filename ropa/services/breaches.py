@@ -2,14 +2,18 @@
 
 The rules (the 72-hour clock, phased notifications, which status may follow which) live in
 `ropa.domain.breach`; this module applies them inside the write path. Breaches are for
-the DPO (and ADMIN) only.
+the DPO (and ADMIN) only. Errors about a notification or a communication name the field of
+the mutation's input (`notifiedAt`, `phase`, `delayReasons`), not its place in the record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ropa.domain import breach as rules
+from ropa.errors import FieldError, ValidationError
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.changes import (
     Change,
@@ -29,6 +33,7 @@ def report_breach(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Ch
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_BREACHES, org_id)
     state = new_state("BreachIncident", {"status": "OPEN", "risk": "RISK", **data})
+    _refuse(rules.future_errors(state, datetime.now(UTC)))
     with open_transaction(rt, principal, org_id) as tx:
         _check_references(tx, state)
         tx.create(BreachIncident, "reportBreach", state)
@@ -48,11 +53,18 @@ def notify_authority(
     """Record a notification to the supervisory authority (Art. 33(1); phased, 33(4))."""
     note = {"authority": None, "notifiedAt": None, "reference": None, "phase": "INITIAL",
             "delayReasons": None, **notification}
+    added: list[int] = []
 
     def apply(state: dict[str, Any]) -> dict[str, Any]:
+        _refuse(rules.new_notification_errors(state, note))
+        added.append(len(state["authorityNotifications"]))
         return {**state, "authorityNotifications": [*state["authorityNotifications"], note]}
 
-    return _change(rt, principal, breach_id, "notifyAuthority", apply)
+    def input_field(path: str) -> str:
+        prefix = f"authorityNotifications.{added[0]}." if added else None
+        return path.removeprefix(prefix) if prefix else path
+
+    return _change(rt, principal, breach_id, "notifyAuthority", apply, input_field)
 
 
 def notify_data_subjects(
@@ -60,6 +72,11 @@ def notify_data_subjects(
 ) -> Change:
     """Record the communication to data subjects (Art. 34), or the Art. 34(3) exemption."""
     exemption = data.get("exemption")
+    if exemption is not None and (data.get("notifiedAt") or data.get("channel")):
+        raise ValidationError(FieldError(
+            "exemption", "give either the communication (notifiedAt, channel) or the "
+            "Art. 34(3) exemption that makes it unnecessary, not both",
+        ))
 
     def apply(state: dict[str, Any]) -> dict[str, Any]:
         if exemption is not None:
@@ -67,29 +84,49 @@ def notify_data_subjects(
         communication = {"notifiedAt": data.get("notifiedAt"), "channel": data.get("channel")}
         return {**state, "subjectCommunication": communication}
 
-    return _change(rt, principal, breach_id, "notifyDataSubjects", apply)
+    def input_field(path: str) -> str:
+        return path.removeprefix("subjectCommunication.")
+
+    return _change(rt, principal, breach_id, "notifyDataSubjects", apply, input_field)
 
 
 def close_breach(rt: Runtime, principal: Principal, breach_id: str) -> Change:
     return _change(rt, principal, breach_id, "closeBreach", lambda s: {**s, "status": "CLOSED"})
 
 
-def _change(rt: Runtime, principal: Principal, breach_id: str, op: str, apply: Any) -> Change:
+def _change(
+    rt: Runtime, principal: Principal, breach_id: str, op: str,
+    apply: Callable[[dict[str, Any]], dict[str, Any]],
+    input_field: Callable[[str], str] | None = None,
+) -> Change:
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_BREACHES, org_id)
     with open_transaction(rt, principal, org_id) as tx:
         row = existing(tx, "BreachIncident", breach_id)
         before = row.to_state()
-        after = apply(dict(before))
-        changed = {k: v for k, v in after.items() if before.get(k) != v}
-        state = patched(row, changed)
-        rules.check_transition(before, state)
+        try:
+            after = apply(dict(before))
+            changed = {k: v for k, v in after.items() if before.get(k) != v}
+            state = patched(row, changed)
+            _refuse(rules.future_errors(state, datetime.now(UTC)))
+            rules.check_transition(before, state)
+        except ValidationError as exc:
+            if input_field is None:
+                raise
+            raise ValidationError(
+                [FieldError(input_field(e.field), e.message) for e in exc.errors]
+            ) from None
         if state == before:
             return Change(state, None, "BreachIncident")
         _check_references(tx, state)
         tx.update(row, op, state)
         receipts = tx.commit()
     return Change(state, single(receipts, breach_id), "BreachIncident")
+
+
+def _refuse(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_references(tx: Transaction, state: dict[str, Any]) -> None:
