@@ -1,0 +1,123 @@
+"""What the benchmarks share: where data goes, databases, runtimes, timing and counting.
+
+Everything generated lives in `bench/out/` (git-ignored): the SQLite databases, the
+signing key, exported bundles, the npm cache for PostGraphile. PostgreSQL databases are
+`ropa_bench` (dashboard and mutations) and `ropa_bench_ledger` (the 1,000,000-entry
+ledger) on `ROPA_BENCH_POSTGRES_URL` (default: the local server).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from ropa.config import Settings
+from ropa.ledger.keys import SigningKey
+from ropa.services.access import SYSTEM_PRINCIPAL, Principal
+from ropa.services.reads import open_view
+from ropa.services.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+PG_SERVER = os.environ.get("ROPA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+KEY_FILE = OUT / "signing.key"
+
+DATABASES = {
+    # name -> (PostgreSQL database, SQLite file)
+    "main": ("ropa_bench", "main.db"),
+    "ledger": ("ropa_bench_ledger", "ledger.db"),
+}
+
+
+def database_url(backend: str, name: str = "main") -> str:
+    pg_name, sqlite_file = DATABASES[name]
+    if backend == "postgresql":
+        return f"{PG_SERVER.rstrip('/')}/{pg_name}"
+    if backend == "sqlite":
+        return f"sqlite:///{OUT / sqlite_file}"
+    raise SystemExit(f"unknown backend {backend!r}: postgresql or sqlite")
+
+
+def signing_key() -> SigningKey:
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not KEY_FILE.exists():
+        SigningKey.generate("ropa.bench-20260101").write_to_file(KEY_FILE)
+    return SigningKey.load_from_file(KEY_FILE)
+
+
+def runtime(backend: str, name: str = "main") -> Runtime:
+    signing_key()
+    return Runtime(Settings(database_url=database_url(backend, name), key_file=KEY_FILE))
+
+
+def in_org(rt: Runtime, slug: str) -> Principal:
+    view, _ = open_view(rt, SYSTEM_PRINCIPAL, slug)
+    return Principal(SYSTEM_PRINCIPAL.actor, view.org_id)
+
+
+# --- measuring ------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Wall-clock seconds of `repeat` calls of `fn`."""
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def percentile(xs: list[float], p: float) -> float:
+    ordered = sorted(xs)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+class StatementCounter:
+    """Counts SQL statements sent on an engine (a `before_cursor_execute` listener)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.count = 0
+        self.statements: list[str] = []
+
+    def _on_execute(self, *args: Any) -> None:
+        self.count += 1
+        self.statements.append(str(args[2])[:120])
+
+    @contextmanager
+    def counting(self) -> Iterator[StatementCounter]:
+        self.count = 0
+        self.statements = []
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    """A Markdown table, as docs/performance.md holds them."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    def line(r: tuple[str, ...]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep, *(line(r) for r in rows)])
