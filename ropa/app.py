@@ -16,6 +16,9 @@ from strawberry.asgi import GraphQL
 
 from ropa.api.context import Context
 from ropa.api.graphiql import graphiql_html, mount_graphiql
+from ropa.api.http import protect
+from ropa.api.limits import Limits
+from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.schema import build_schema
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError
@@ -30,9 +33,10 @@ class RopaGraphQL(GraphQL[Context, None]):
         self.runtime = runtime
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
+        # authenticated by ropa.api.http before GraphQL runs
+        principal = request.scope.get(PRINCIPAL_KEY)
         header = request.headers.get("authorization")
-        principal = None
-        if header:
+        if principal is None and header:
             try:
                 principal = await run_in_threadpool(tokens.authenticate, self.runtime, header)
             except UnauthenticatedError:
@@ -44,10 +48,13 @@ class RopaGraphQL(GraphQL[Context, None]):
         return HTMLResponse(graphiql_html())
 
 
-def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> Starlette:
+def create_app(
+    runtime: Runtime | None = None, settings: Settings | None = None, limits: Limits | None = None,
+) -> Starlette:
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     runtime = runtime or Runtime(settings)
-    schema = build_schema(introspection=settings.introspection)
+    limits = limits or Limits.from_env()
+    schema = build_schema(introspection=settings.introspection, limits=limits)
     graphql_app = RopaGraphQL(
         runtime, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
     )
@@ -72,7 +79,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
         return JSONResponse({"keys": found})
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/graphql", protect(graphql_app, runtime, limits), methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/ledger/keys", keys),

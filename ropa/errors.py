@@ -4,6 +4,8 @@
     ├── UserError                 (the caller can fix it; its message is safe to show)
     │   ├── ValidationError       BAD_USER_INPUT, with the offending fields
     │   ├── NotFoundError         NOT_FOUND (also answers for records of other organisations)
+    │   │   └── ReferenceNotFoundError  an id in an input names no record of the caller's
+    │   │                               (also a ValidationError, naming the field)
     │   ├── ConflictError         CONFLICT (duplicate slug, idempotency key reused, ...)
     │   ├── UnauthenticatedError  UNAUTHENTICATED
     │   └── ForbiddenError        FORBIDDEN
@@ -47,6 +49,16 @@ class ValidationError(UserError):
 
 
 class NotFoundError(UserError):
+    code = "NOT_FOUND"
+
+
+class ReferenceNotFoundError(NotFoundError, ValidationError):
+    """An input refers to a record its organisation does not have: NOT_FOUND, with `fields`.
+
+    Also a `ValidationError` (the input is at fault, and says where); the code is NOT_FOUND
+    so that a record of another organisation is refused as if it did not exist.
+    """
+
     code = "NOT_FOUND"
 
 

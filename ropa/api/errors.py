@@ -1,7 +1,7 @@
 """The one place errors become GraphQL `extensions.code`, and internals are masked.
 
 `UserError`s keep their message and code (BAD_USER_INPUT carries `fields`: every offending
-field with its reason). GraphQL's own validation errors and the abuse limits say what was
+field with its reason; so does a NOT_FOUND for an id given in an input). GraphQL's own validation errors and the abuse limits say what was
 wrong and get BAD_USER_INPUT (GRAPHQL_VALIDATION_FAILED for documents that do not validate).
 Anything else is logged with the request id and answered as INTERNAL_SERVER_ERROR.
 """
@@ -32,7 +32,7 @@ def describe(error: GraphQLError) -> GraphQLError:
         )
     if isinstance(original, UserError):
         extensions: dict[str, Any] = {"code": original.code}
-        if isinstance(original, ValidationError):
+        if isinstance(original, ValidationError):  # incl. ReferenceNotFoundError
             extensions["fields"] = [
                 {"field": e.field, "message": e.message} for e in original.errors
             ]

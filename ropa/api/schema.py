@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import Info
 
 from ropa.api import inputs as i
 from ropa.api.context import Context
 from ropa.api.errors import ErrorCodes
 from ropa.api.ids import from_global_id, record_id
+from ropa.api.limits import Limits
+from ropa.api.limits import extensions as limit_extensions
 from ropa.api.types import (
     NODE_TYPES,
     BreachIncident,
@@ -43,11 +44,6 @@ from ropa.services import (
     transfers,
 )
 from ropa.services.changes import Change
-
-MAX_DEPTH = 10
-MAX_TOKENS = 2000
-MAX_ALIASES = 15
-
 
 def _receipt(change: Change) -> Receipt | None:
     r = change.receipt
@@ -324,18 +320,11 @@ class RopaSchema(strawberry.Schema):
         """Errors are described and internal ones logged by `ErrorCodes`; no double logging."""
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    from strawberry.extensions import AddValidationRules
-    from graphql.validation import NoSchemaIntrospectionCustomRule
-
+def build_schema(*, introspection: bool = True, limits: Limits | None = None) -> strawberry.Schema:
+    """The schema with its error masking and abuse limits (`ropa.api.limits`)."""
     extensions: list[Any] = [
-        ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ErrorCodes, *limit_extensions(limits or Limits(), introspection=introspection),
     ]
-    if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return RopaSchema(
         query=Query, mutation=Mutation, extensions=extensions,
         types=list(NODE_TYPES.values()),

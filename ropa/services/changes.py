@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ropa.domain import validation
-from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.errors import FieldError, NotFoundError, ReferenceNotFoundError, ValidationError
 from ropa.services import idempotency
 from ropa.services.access import Principal
 from ropa.services.runtime import Runtime
@@ -104,10 +104,13 @@ _VALIDATORS = {
 
 
 def require(tx: Transaction, entity_type: str, record_id: str, field: str) -> VersionedRecord:
-    """The current record `record_id` of this organisation, or BAD_USER_INPUT on `field`."""
+    """The current record `record_id` of this organisation, or NOT_FOUND naming `field`.
+
+    Another organisation's record is not there either, and answers the same.
+    """
     row = tx.current(TABLE_BY_TYPE[entity_type], record_id)
     if row is None:
-        raise ValidationError(FieldError(field, f"no {entity_type} with this id"))
+        raise ReferenceNotFoundError(FieldError(field, f"no {entity_type} with this id"))
     return row
 
 

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ropa.errors import FieldError, NotFoundError, ValidationError
-from ropa.services.access import Action, Principal, authorize
+from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
 from ropa.store.tables import LedgerEntry
+
+
+MAX_ENTRIES = 500  # one page of `Ledger.entries`
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,8 @@ def entries(
     rt: Runtime, principal: Principal, org_id: str, first: int, after: int | None
 ) -> list[EntryView]:
     authorize(principal, Action.READ_LEDGER, org_id)
-    if first < 0 or first > 500:
-        raise ValidationError(FieldError("first", "between 0 and 500"))
+    if first < 0 or first > MAX_ENTRIES + 1:  # the API asks one more, to see a next page
+        raise ValidationError(FieldError("first", f"between 0 and {MAX_ENTRIES}"))
     with rt.db.read() as conn:
         rows = list(ledger_store.entries(
             conn, org_id, after=-1 if after is None else after, limit=first
@@ -83,6 +86,8 @@ def history(
     authorize(principal, Action.READ, org_id)
     with rt.db.read() as conn:
         rows = list(ledger_store.entries(conn, org_id, entity_id=entity_id))
+    for entity_type in {r.entity_type for r in rows}:
+        authorize(principal, read_action(entity_type), org_id)  # a breach's history is the DPO's
     return [entry_view(r) for r in rows]
 
 

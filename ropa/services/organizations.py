@@ -23,7 +23,7 @@ def create_organization(rt: Runtime, principal: Principal, data: dict[str, Any])
 def update_organization(
     rt: Runtime, principal: Principal, org_id: str, data: dict[str, Any]
 ) -> Change:
-    authorize(principal, Action.MANAGE_TOKENS, org_id)  # DPO of the organisation, or ADMIN
+    authorize(principal, Action.UPDATE_ORGANIZATION, org_id)  # its DPO, or ADMIN
     with open_transaction(rt, principal, org_id) as tx:
         row = existing(tx, "Organization", org_id)
         state = patched(row, data)

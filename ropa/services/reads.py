@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
 
 from ropa.errors import NotFoundError, ValidationError, FieldError
-from ropa.services.access import Action, Principal, authorize
+from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
 from ropa.store.tables import (
@@ -248,7 +248,7 @@ def locate(rt: Runtime, principal: Principal, entity_type: str, record_id: str) 
         if org_id is None:
             raise NotFoundError(f"{entity_type} not found")
         try:
-            authorize(principal, Action.READ, org_id)
+            authorize(principal, read_action(entity_type), org_id)
         except NotFoundError:
             raise NotFoundError(f"{entity_type} not found") from None
         return _view(conn, org_id, None)

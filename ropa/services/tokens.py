@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
-from ropa.errors import FieldError, UnauthenticatedError, ValidationError
+from ropa.errors import (
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthenticatedError,
+    ValidationError,
+)
 from ropa.ledger.canonical import format_ts
-from ropa.services.access import ROLES, Action, Principal, authorize
+from ropa.services.access import ROLES, Action, Principal, authorize, may_grant
 from ropa.services.changes import Change, existing, new_state, open_transaction, single
 from ropa.services.runtime import Runtime
 from ropa.store.ledger_store import Actor
@@ -25,6 +31,8 @@ from ropa.store.tables import ApiToken, TokenUsage
 from ropa.store.write_path import now_ts
 
 PREFIX = "ropa_"
+_TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
+_USAGE: Table = TokenUsage.__table__  # type: ignore[attr-defined]
 USAGE_RESOLUTION = timedelta(minutes=1)
 
 
@@ -42,11 +50,14 @@ def create_token(
     rt: Runtime, principal: Principal, org_id: str, role: str, name: str,
     expires_at: str | None = None,
 ) -> IssuedToken:
+    """A new token of `role` in organisation `org_id` (its DPO, or ADMIN); the secret once."""
     authorize(principal, Action.MANAGE_TOKENS, org_id)
     if role not in ROLES:
         raise ValidationError(FieldError("role", f"one of {', '.join(ROLES)}"))
-    if role == "ADMIN" and principal.role not in {"ADMIN", "SYSTEM"}:
-        authorize(principal, Action.MANAGE_ORGANIZATIONS)
+    if not may_grant(principal, role):
+        raise ForbiddenError(f"role {principal.role} may not issue {role} tokens")
+    if expires_at is not None and expires_at <= now_ts():
+        raise ValidationError(FieldError("expiresAt", "must be in the future"))
     secret = PREFIX + secrets.token_urlsafe(32)
     state = new_state(
         "ApiToken",
@@ -60,11 +71,27 @@ def create_token(
     return IssuedToken(secret, Change(state, single(receipts, state["id"]), "ApiToken"))
 
 
+def token_org(rt: Runtime, principal: Principal, token_id: str) -> str:
+    """The organisation a token belongs to, as the caller may know it (else NOT_FOUND)."""
+    if not principal.spans_organizations:
+        return principal.org_id or ""
+    with rt.db.read() as conn:
+        org_id = conn.execute(
+            select(_TOKENS.c.org_id).where(_TOKENS.c.id == token_id).limit(1)
+        ).scalar_one_or_none()
+    if org_id is None:
+        raise NotFoundError("ApiToken not found")
+    return str(org_id)
+
+
 def revoke_token(rt: Runtime, principal: Principal, org_id: str, token_id: str) -> Change:
     authorize(principal, Action.MANAGE_TOKENS, org_id)
     with open_transaction(rt, principal, org_id) as tx:
         row = existing(tx, "ApiToken", token_id)
-        state = {**row.to_state(), "revokedAt": row.revoked_at or tx.ts}
+        before = row.to_state()
+        if not may_grant(principal, before["role"]):
+            raise ForbiddenError(f"role {principal.role} may not revoke ADMIN tokens")
+        state = {**before, "revokedAt": before["revokedAt"] or tx.ts}
         if state == row.to_state():
             return Change(state, None, "ApiToken")
         tx.update(row, "revokeToken", state)
@@ -83,7 +110,7 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
     token_hash = hash_token(secret)
     with rt.db.read() as conn:
         row = conn.execute(
-            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.valid_to.is_(None))  # type: ignore[union-attr]
+            select(_TOKENS).where(_TOKENS.c.token_hash == token_hash, _TOKENS.c.valid_to.is_(None))
         ).first()
     if row is None:
         raise UnauthenticatedError("unknown or revoked token")
@@ -99,29 +126,40 @@ def _touch(rt: Runtime, token_id: str, now: str) -> None:
     cutoff = format_ts(datetime.now(UTC) - USAGE_RESOLUTION)
     with rt.db.engine.begin() as conn:
         seen = conn.execute(
-            select(TokenUsage.last_used_at).where(TokenUsage.token_id == token_id)
+            select(_USAGE.c.last_used_at).where(_USAGE.c.token_id == token_id)
         ).scalar_one_or_none()
         if seen is None:
-            conn.execute(TokenUsage.__table__.insert().values(token_id=token_id, last_used_at=now))  # type: ignore[attr-defined]
+            conn.execute(_USAGE.insert().values(token_id=token_id, last_used_at=now))
         elif seen < cutoff:
             conn.execute(
-                TokenUsage.__table__.update()  # type: ignore[attr-defined]
-                .where(TokenUsage.__table__.c.token_id == token_id)  # type: ignore[attr-defined]
-                .values(last_used_at=now)
+                _USAGE.update().where(_USAGE.c.token_id == token_id).values(last_used_at=now)
             )
 
 
 def list_tokens(rt: Runtime, principal: Principal, org_id: str) -> list[dict[str, Any]]:
     """The organisation's tokens with their last use; never a secret."""
     authorize(principal, Action.MANAGE_TOKENS, org_id)
+    table = _TOKENS
     with rt.db.read() as conn:
         rows = conn.execute(
-            select(ApiToken, TokenUsage.last_used_at)
-            .join(TokenUsage, TokenUsage.token_id == ApiToken.id, isouter=True)
-            .where(ApiToken.org_id == org_id, ApiToken.valid_to.is_(None))  # type: ignore[union-attr]
+            select(*table.c, _USAGE.c.last_used_at)
+            .join(_USAGE, _USAGE.c.token_id == table.c.id, isouter=True)
+            .where(table.c.org_id == org_id, table.c.valid_to.is_(None))
+            .order_by(table.c.created_at)
         ).all()
     out = []
     for row in rows:
-        token = ApiToken.model_validate(row[0]._mapping if hasattr(row[0], "_mapping") else row[0])
-        out.append({**token.to_state(), "lastUsedAt": row[-1]})
+        token = ApiToken.model_validate(row._mapping)
+        out.append({**token.to_state(), "lastUsedAt": row.last_used_at})
     return out
+
+
+def last_used(rt: Runtime, token_ids: list[str]) -> dict[str, str]:
+    """{token id: when it was last used} for the tokens that have been used."""
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(_USAGE.c.token_id, _USAGE.c.last_used_at).where(
+                _USAGE.c.token_id.in_(set(token_ids))
+            )
+        ).all()
+    return {str(token_id): at for token_id, at in rows}
