@@ -20,8 +20,11 @@ from ropa.api.context import Context
 from ropa.api.ids import to_global_id
 from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
+from ropa.ledger.canonical import format_ts
+from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
-from ropa.services import ledger_queries, reads
+from ropa.services import tokens as token_service
+from ropa.services.access import Action, authorize, may_read
 from ropa.services.reads import View
 
 T = TypeVar("T")
@@ -186,7 +189,9 @@ async def findings_in(info: Info[Context, None], view: View) -> list[finding_rul
             info.context.in_thread(findings_service.findings, info.context.runtime, view)
         )
         info.context.memo[key] = task
-    return await task  # type: ignore[no-any-return]
+    found: list[finding_rules.Finding] = await task
+    # a finding about a breach tells of the breach: only for those who may read breaches
+    return [f for f in found if may_read(info.context.principal, f.entity_type)]
 
 
 async def findings_about(
@@ -550,6 +555,68 @@ def _filter_dict(flt: Any, id_fields: dict[str, str] | None = None) -> dict[str,
     return out
 
 
+# --- what changed ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="One field that differs between two states of a record.")
+class FieldChange:
+    field: str = strawberry.field(description="Nested objects by dotted path: retention.period.")
+    before: strawberry.scalars.JSON | None
+    after: strawberry.scalars.JSON | None
+
+    @classmethod
+    def all(cls, changes: list[changes_report.FieldChange]) -> list[FieldChange]:
+        return [cls(field=c.field, before=c.before, after=c.after) for c in changes]
+
+
+@strawberry.type(
+    description="One ledger entry of a record: prove it with ledger.inclusionProof(seq:)."
+)
+class RecordChangeEntry:
+    seq: int
+    ts: datetime
+    op: str
+    actor_id: str
+    actor_role: str
+    leaf_hash: str = strawberry.field(description="Hex RFC 9162 leaf hash of the entry.")
+    fields: list[FieldChange] = strawberry.field(description="What this entry changed.")
+
+
+@strawberry.type(description="Every change to one record between two instants.")
+class RecordChange:
+    entity_type: str
+    entity_id: strawberry.ID
+    name: str | None = strawberry.field(description="What a DPO knows the record by.")
+    before: strawberry.scalars.JSON | None = strawberry.field(
+        description="The record as it stood at `from` (null: it did not exist yet)."
+    )
+    after: strawberry.scalars.JSON | None = strawberry.field(
+        description="The record as it stood at `to` (null: deleted)."
+    )
+    fields: list[FieldChange] = strawberry.field(description="From `before` to `after`.")
+    entries: list[RecordChangeEntry] = strawberry.field(description="Oldest first.")
+
+    @classmethod
+    def of(cls, r: changes_report.RecordChange) -> RecordChange:
+        return cls(
+            entity_type=r.entity_type,
+            entity_id=strawberry.ID(to_global_id(r.entity_type, r.entity_id)),
+            name=r.name, before=r.before, after=r.after, fields=FieldChange.all(r.fields),
+            entries=[
+                RecordChangeEntry(
+                    seq=e.seq, ts=_instant(e.ts), op=e.op,  # type: ignore[arg-type]
+                    actor_id=e.actor["id"], actor_role=e.actor["role"],
+                    leaf_hash=e.leaf_hash, fields=FieldChange.all(e.fields),
+                )
+                for e in r.entries
+            ],
+        )
+
+
+def _ts(value: datetime) -> str:
+    return format_ts(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
 # --- the organisation --------------------------------------------------------------------
 
 
@@ -618,9 +685,7 @@ class Organization(Node):
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         filter: BreachFilter | None = None,  # noqa: A002
     ) -> Connection[BreachIncident]:
-        from ropa.services.access import Action, authorize
-
-        authorize(info.context.principal, Action.READ, self.view.org_id)
+        authorize(info.context.principal, Action.READ_BREACHES, self.view.org_id)
         return await self._page(
             info, "BreachIncident", _filter_dict(filter), first, after, BreachIncident.of
         )
@@ -634,6 +699,31 @@ class Organization(Node):
     @strawberry.field(description="Compliance findings, computed as of this view's instant.")
     async def findings(self, info: Info[Context, None]) -> list[Finding]:
         return [Finding.of(f) for f in await findings_in(info, self.view)]
+
+    @strawberry.field(description="The organisation's API tokens (for its DPO, or ADMIN).")
+    async def tokens(self, info: Info[Context, None]) -> list[ApiToken]:
+        ctx = info.context
+        states = await ctx.in_thread(
+            token_service.tokens_in_view, ctx.runtime, ctx.principal, self.view
+        )
+        return [ApiToken.of(s) for s in states]
+
+    @strawberry.field(
+        description="Every change after `from`, up to and including `to`, grouped by record "
+        "in the order of their first change: what a view asOf `to` has and one asOf `from` "
+        "has not. API tokens and key rotations only for roles that read the ledger."
+    )
+    async def changes(
+        self, info: Info[Context, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime,
+        entity_type: str | None = None,
+    ) -> list[RecordChange]:
+        ctx = info.context
+        report = await ctx.in_thread(
+            changes_report.changes, ctx.runtime, ctx.principal, self.view.org_id,
+            _ts(from_), _ts(to), entity_type,
+        )
+        return [RecordChange.of(r) for r in report.records]
 
     @strawberry.field(description="This organisation's signed ledger.")
     def ledger(self) -> Ledger:
@@ -795,6 +885,43 @@ class Ledger:
         return await ctx.in_thread(prove)  # type: ignore[no-any-return]
 
 
+# --- API tokens ------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An API token: a name and a role, never its secret (stored hashed).")
+class ApiToken(Node):
+    name: str
+    role: enums.Role
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    record_id: Private[str]
+
+    @classmethod
+    def of(cls, state: dict[str, Any], view: View | None = None) -> ApiToken:
+        return cls(
+            id=strawberry.ID(to_global_id("ApiToken", state["id"])), name=state["name"],
+            role=state["role"], created_at=_instant(state["createdAt"]),  # type: ignore[arg-type]
+            expires_at=_instant(state["expiresAt"]), revoked_at=_instant(state["revokedAt"]),
+            record_id=state["id"],
+        )
+
+    @strawberry.field(description="Whether the token is accepted now (not revoked, not expired).")
+    def active(self) -> bool:
+        now = datetime.now(UTC)
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @strawberry.field(description="When the token was last used, to the minute (null: never).")
+    async def last_used_at(self, info: Info[Context, None]) -> datetime | None:
+        rt = info.context.runtime
+
+        def batch(ids: list[str]) -> list[str | None]:
+            found = token_service.last_used(rt, ids)
+            return [found.get(i) for i in ids]
+
+        return _instant(await info.context.loader(("tokenUse",), batch).load(self.record_id))
+
+
 NODE_TYPES: dict[str, Any] = {
     "Organization": Organization,
     "ProcessingActivity": ProcessingActivity,
@@ -803,6 +930,7 @@ NODE_TYPES: dict[str, Any] = {
     "Transfer": Transfer,
     "BreachIncident": BreachIncident,
     "PrivacyPolicy": PrivacyPolicy,
+    "ApiToken": ApiToken,
 }
 
 __all__ = ["NODE_TYPES", "Annotated"]
