@@ -29,6 +29,8 @@ class Context:
     response: Any = None
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     memo: dict[Hashable, Any] = field(default_factory=dict)
+    # answer queries with the compiled executor (ropa.api.compiled); the HTTP view sets it
+    compiled: bool = False
 
     @property
     def principal(self) -> Principal:
