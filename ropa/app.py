@@ -1,6 +1,6 @@
 """The ASGI application: GraphQL at /graphql, health, and the public verifier keys.
 
-No endpoint but health, readiness and the public keys answers without a token.
+No endpoint but health, readiness, metrics and the public keys answers without a token.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
+from ropa import observability
 from ropa.api.context import Context
 from ropa.api.graphiql import graphiql_html, mount_graphiql
 from ropa.api.http import protect
 from ropa.api.limits import Limits
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.schema import build_schema
+from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError
 from ropa.services import ledger_queries, tokens
@@ -78,8 +80,10 @@ def create_app(
         found = await run_in_threadpool(ledger_queries.verifier_keys, runtime)
         return JSONResponse({"keys": found})
 
+    metrics = observability.Metrics(runtime)
     routes: list[BaseRoute] = [
-        Route("/graphql", protect(graphql_app, runtime, limits), methods=["GET", "POST"]),
+        Route("/graphql", protect(GraphQLOverHTTP(graphql_app, runtime, metrics), runtime, limits),
+              methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/ledger/keys", keys),
@@ -87,5 +91,6 @@ def create_app(
     if settings.graphiql:
         mount_graphiql(routes)
     app = Starlette(routes=routes)
+    observability.install(app, metrics)  # /metrics, X-Request-Id, the access log
     app.state.runtime = runtime
     return app

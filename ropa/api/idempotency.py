@@ -20,6 +20,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.transport import Captured, capture
 from ropa.errors import UnauthenticatedError, ValidationError
 from ropa.services import idempotency, tokens
@@ -27,7 +28,6 @@ from ropa.services.access import Principal
 from ropa.services.idempotency import Claim, Stored
 from ropa.services.runtime import Runtime
 
-PRINCIPAL_KEY = "ropa.principal"  # where the transport's authentication leaves the caller
 WAIT_FOR_FIRST_SECONDS = 5.0
 REPLAYED = "Idempotent-Replayed"
 
