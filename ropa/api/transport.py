@@ -177,6 +177,23 @@ def conform(response: Captured, media_type: str) -> Captured:
     return response
 
 
+def malformed(fields: dict[str, Any]) -> str | None:
+    """Why a GraphQL-over-HTTP request's parameters are not of their types, if they are not."""
+    if not isinstance(fields.get("query"), str | None):
+        return "the `query` parameter is a string"
+    if not isinstance(fields.get("operationName"), str | None):
+        return "the `operationName` parameter is a string or null"
+    for name in ("variables", "extensions"):
+        if not isinstance(fields.get(name), dict | None):
+            return f"the `{name}` parameter is a map or null"
+    return None
+
+
+def bad_request(message: str) -> Captured:
+    body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+    return Captured(400, [(b"content-type", b"application/json")], json.dumps(body).encode())
+
+
 def method_not_allowed(operation: str) -> Captured:
     body = {"errors": [{
         "message": f"a {operation} cannot be sent with GET: send it with POST",
@@ -212,11 +229,16 @@ class GraphQLOverHTTP:
             body = await _read_body(receive)
             receive = replaying(body)
         fields = request_fields(method, scope, body)
-        kind, name = operation_of(fields.get("query"), fields.get("operationName"))
         if method == "GET" and not fields.get("query"):
             await self.app(scope, receive, send)  # the IDE page
             return
-        if method == "GET" and kind in {"mutation", "subscription"}:
+        problem = malformed(fields)
+        kind, name = (None, "malformed") if problem else operation_of(
+            fields.get("query"), fields.get("operationName")
+        )
+        if problem:
+            response = bad_request(problem)
+        elif method == "GET" and kind in {"mutation", "subscription"}:
             response = method_not_allowed(kind)
         elif method == "POST" and "idempotency-key" in headers:
             response = await self.idempotent.run(
