@@ -17,6 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
@@ -108,10 +109,23 @@ def _fetch(
     where: Iterable[ColumnElement[bool]] = (), order: Iterable[Any] = (),
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    stmt = select(table).where(visible(table, view), *where).order_by(*order)
+    stmt = select(*_state_columns(table)).where(visible(table, view), *where).order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [table.model_validate(r._mapping).to_state() for r in conn.execute(stmt)]
+    return _states(table, conn.execute(stmt))
+
+
+@cache
+def _state_columns(table: type[VersionedRecord]) -> tuple[Any, ...]:
+    """The columns of a record's state, in `to_state` order: `id`, then `state_fields`."""
+    return (table.id, *(getattr(table, _snake(n)) for n in table.state_fields))
+
+
+def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str, Any]]:
+    # The states straight from the typed columns, as `to_state` gives them, without
+    # building a model per row (that was most of a large page's cost).
+    names = ("id", *table.state_fields)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def by_ids(
@@ -169,7 +183,7 @@ def page(
     where = [visible(table, view), *_filters(table, view, filters)]
     key = [func.coalesce(sort_col, ""), table.id]
     count_stmt = select(func.count()).select_from(table).where(*where)
-    stmt = select(table).where(*where)
+    stmt = select(*_state_columns(table)).where(*where)
     if after:
         value, last_id = _decode_cursor(after)
         if desc:
@@ -179,12 +193,13 @@ def page(
     stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
     with rt.db.read() as conn:
         total = conn.execute(count_stmt).scalar_one()
-        rows = [table.model_validate(r._mapping) for r in conn.execute(stmt)]
-    has_next = len(rows) > limit
-    rows = rows[:limit]
+        states = _states(table, conn.execute(stmt))
+    has_next = len(states) > limit
+    states = states[:limit]
+    sort_key = _camel(sort_name)
     return Page(
-        states=[r.to_state() for r in rows],
-        cursors=[_encode_cursor(getattr(r, sort_name) or "", r.id) for r in rows],
+        states=states,
+        cursors=[_encode_cursor(st[sort_key] or "", st["id"]) for st in states],
         has_next=has_next,
         has_previous=after is not None,
         total=total,
@@ -225,6 +240,11 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
         return value, str(record_id)
     except (ValueError, TypeError) as exc:
         raise ValidationError(FieldError("after", "not a cursor of this connection")) from exc
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
 
 
 def _snake(name: str) -> str:
