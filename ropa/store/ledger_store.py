@@ -8,7 +8,7 @@ complete subtrees), each new leaf writes the complete subtree nodes it closes
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +73,14 @@ def lock_head(session: Session, org_id: str) -> LedgerHead | None:
 
 
 def append_entry(
-    session: Session, head: LedgerHead, key: SigningKey, entry: dict[str, Any]
+    session: Session, head: LedgerHead, key: SigningKey, entry: dict[str, Any],
+    add: Callable[[Any], None] | None = None,
 ) -> LedgerEntry:
-    """Sign `entry` (whose seq must be the head's size) and add it and its nodes."""
+    """Sign `entry` (whose seq must be the head's size) and add it and its nodes.
+
+    `add` puts each new row in the session (default `session.add`).
+    """
+    add = add or session.add
     assert entry["seq"] == head.size, "an entry's seq is the ledger's size before it"
     data = canonical(entry)
     leaf = merkle.leaf_hash(data)
@@ -87,9 +92,9 @@ def append_entry(
     )
     frontier = [bytes.fromhex(h) for h in head.frontier]
     frontier, nodes = merkle.append_nodes(head.size, leaf, frontier)
-    session.add(row)
+    add(row)
     for level, idx, digest in nodes:
-        session.add(LedgerNode(org_id=head.org_id, level=level, idx=idx, hash=digest))
+        add(LedgerNode(org_id=head.org_id, level=level, idx=idx, hash=digest))
     head.frontier = [h.hex() for h in frontier]
     head.size += 1
     head.last_ts = entry["ts"]

@@ -200,11 +200,14 @@ class Transaction:
             "before": before,
             "after": after,
         }
-        row = ledger_store.append_entry(self.session, self.head, self.key, entry)
+        row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
         self.entries.append(row)
-        for obj in self.session.new:
-            self._allow(obj)
         return entry["seq"]  # type: ignore[no-any-return]
+
+    def _add(self, obj: object) -> None:
+        # allowed one by one: scanning `session.new` per entry made an import quadratic
+        self._allow(obj)
+        self.session.add(obj)
 
     def _insert_version(self, table: type[R], state: dict[str, Any]) -> None:
         assert self.head is not None
