@@ -367,3 +367,23 @@ class UpdateOrganizationInput:
     contact_email: str | None = UNSET
     dpo: DpoInput | None = UNSET
     eu_representative: EuRepresentativeInput | None = UNSET
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreateTokenInput:
+    role: enums.Role
+    name: str
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the token stops working (null: never)."
+    )
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="ADMIN only: the organisation (default: the caller's)."
+    )
+
+
+@strawberry.input
+class RevokeTokenInput:
+    id: strawberry.ID

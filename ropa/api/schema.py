@@ -21,6 +21,7 @@ from ropa.api.limits import Limits
 from ropa.api.limits import extensions as limit_extensions
 from ropa.api.types import (
     NODE_TYPES,
+    ApiToken,
     BreachIncident,
     LedgerEntry,
     Node,
@@ -41,9 +42,11 @@ from ropa.services import (
     policies,
     processors,
     reads,
+    tokens,
     transfers,
 )
 from ropa.services.changes import Change
+
 
 def _receipt(change: Change) -> Receipt | None:
     r = change.receipt
@@ -144,6 +147,21 @@ class PrivacyPolicyPayload:
 @strawberry.type
 class OrganizationPayload:
     organization: Organization | None
+    receipt: Receipt | None
+
+
+@strawberry.type
+class CreateTokenPayload:
+    token: ApiToken
+    secret: str = strawberry.field(
+        description="The bearer token: shown this once, stored only as its SHA-256."
+    )
+    receipt: Receipt | None
+
+
+@strawberry.type
+class RevokeTokenPayload:
+    token: ApiToken | None
     receipt: Receipt | None
 
 
@@ -312,6 +330,37 @@ class Mutation:
         c = await _run(info, organizations.update_organization, org_id, i.to_dict(input))
         return OrganizationPayload(
             organization=Organization.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+        )
+
+
+    @strawberry.mutation(description="Issue a token (the DPO for its organisation, ADMIN for any).")
+    async def create_token(
+        self, info: Info[Context, None], input: i.CreateTokenInput  # noqa: A002
+    ) -> CreateTokenPayload:
+        ctx = info.context
+        org_id = (
+            record_id(input.organization_id, "Organization", "organizationId")
+            if input.organization_id else ctx.principal.org_id or ""
+        )
+        issued = await ctx.in_thread(
+            tokens.create_token, ctx.runtime, ctx.principal, org_id, input.role.value,
+            input.name, _as_of(input.expires_at),
+        )
+        return CreateTokenPayload(
+            token=ApiToken.of(issued.change.state), secret=issued.secret,
+            receipt=_receipt(issued.change),
+        )
+
+    @strawberry.mutation(description="Revoke a token: it is refused from now on.")
+    async def revoke_token(
+        self, info: Info[Context, None], input: i.RevokeTokenInput  # noqa: A002
+    ) -> RevokeTokenPayload:
+        ctx = info.context
+        rid = record_id(input.id, "ApiToken")
+        org_id = await ctx.in_thread(tokens.token_org, ctx.runtime, ctx.principal, rid)
+        c = await ctx.in_thread(tokens.revoke_token, ctx.runtime, ctx.principal, org_id, rid)
+        return RevokeTokenPayload(
+            token=ApiToken.of(c.state) if c.state else None, receipt=_receipt(c)
         )
 
 

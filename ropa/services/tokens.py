@@ -23,8 +23,10 @@ from ropa.errors import (
     ValidationError,
 )
 from ropa.ledger.canonical import format_ts
+from ropa.services import reads
 from ropa.services.access import ROLES, Action, Principal, authorize, may_grant
 from ropa.services.changes import Change, existing, new_state, open_transaction, single
+from ropa.services.reads import View
 from ropa.services.runtime import Runtime
 from ropa.store.ledger_store import Actor
 from ropa.store.tables import ApiToken, TokenUsage
@@ -163,3 +165,9 @@ def last_used(rt: Runtime, token_ids: list[str]) -> dict[str, str]:
             )
         ).all()
     return {str(token_id): at for token_id, at in rows}
+
+
+def tokens_in_view(rt: Runtime, principal: Principal, view: View) -> list[dict[str, Any]]:
+    """The organisation's tokens as they stood in `view` (its DPO, or ADMIN); no secrets."""
+    authorize(principal, Action.MANAGE_TOKENS, view.org_id)
+    return reads.all_records(rt, view, "ApiToken")
