@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from ropa.domain.vocabulary import ActivityStatus, ProcessorStatus
@@ -64,10 +65,22 @@ class Snapshot:
     policies: list[State] = field(default_factory=list)
 
     def activity(self, activity_id: str) -> State | None:
-        return next((a for a in self.activities if a["id"] == activity_id), None)
+        return self._activities_by_id.get(activity_id)
 
     def processor(self, processor_id: str | None) -> State | None:
-        return next((p for p in self.processors if p["id"] == processor_id), None)
+        if processor_id is None:
+            return None
+        return self._processors_by_id.get(processor_id)
+
+    # Indexes, built on first use: rules look records up by id for every engagement and
+    # transfer, and a scan per lookup made findings quadratic in the organisation's size.
+    @cached_property
+    def _activities_by_id(self) -> dict[str, State]:
+        return _first_by_id(self.activities)
+
+    @cached_property
+    def _processors_by_id(self) -> dict[str, State]:
+        return _first_by_id(self.processors)
 
     def live_activities(self) -> Iterator[State]:
         """DRAFT and ACTIVE activities: retired ones are history and raise no finding."""
@@ -94,15 +107,24 @@ class Snapshot:
     def activities_by_processor(self) -> dict[str, list[State]]:
         """For each processor id, the live activities engaging it, once each, in order."""
         found: dict[str, list[State]] = {}
+        seen: set[tuple[str, str]] = set()
         for engagement in self.live_engagements():
             activity = self.activity(engagement["activityId"])
             engaging = found.setdefault(engagement["processorId"], [])
-            if activity is not None and all(a["id"] != activity["id"] for a in engaging):
+            if activity is not None and (engagement["processorId"], activity["id"]) not in seen:
+                seen.add((engagement["processorId"], activity["id"]))
                 engaging.append(activity)
         return found
 
     def live_transfers(self) -> Iterator[State]:
         return (t for t in self.transfers if self.is_live_activity(t["activityId"]))
+
+
+def _first_by_id(states: list[State]) -> dict[str, State]:
+    index: dict[str, State] = {}
+    for state in states:
+        index.setdefault(state["id"], state)
+    return index
 
 
 @dataclass(frozen=True)
