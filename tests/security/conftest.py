@@ -3,17 +3,23 @@ holding one record of every kind, for another organisation's tokens to reach for
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from ropa.api.limits import Limits
 from ropa.app import create_app
+from ropa.config import Settings
+from ropa.ledger.keys import SigningKey
 from ropa.services import activities, breaches, policies, processors, transfers
 from ropa.services.runtime import Runtime
 from tests.api.conftest import GraphQLClient
-from tests.conftest import Org
+from tests.conftest import Org, make_org
 
 
 @pytest.fixture
@@ -45,7 +51,8 @@ def victim(rt: Runtime, other_org: Org) -> Victim:
     activity = activities.create_processing_activity(rt, dpo, {
         "name": "Globex Payroll", "purposes": ["payroll"],
     }).state
-    assert processor is not None and activity is not None
+    assert processor is not None
+    assert activity is not None
     engagement = activities.engage_processor(rt, dpo, {
         "activityId": activity["id"], "processorId": processor["id"], "purpose": "hosting",
     }).state
@@ -62,7 +69,10 @@ def victim(rt: Runtime, other_org: Org) -> Victim:
         "version": "globex-1", "effectiveDate": "2026-01-01",
         "url": "https://globex.example/privacy",
     }).state
-    assert engagement and transfer and breach and policy
+    assert engagement
+    assert transfer
+    assert breach
+    assert policy
     ids = {
         "Organization": other_org.id, "Processor": processor["id"],
         "ProcessingActivity": activity["id"], "ProcessorEngagement": engagement["id"],
@@ -70,3 +80,28 @@ def victim(rt: Runtime, other_org: Org) -> Victim:
         "PrivacyPolicy": policy["id"], "ApiToken": other_org.as_role("VIEWER").actor.id,
     }
     return Victim(other_org, ids, ["Globex Vendor", "Globex Payroll", "Globex Leak", "globex-1"])
+
+
+@pytest.fixture
+def sqlite_rt(
+    tmp_path: Path, sqlite_template: Path, signing_key: SigningKey
+) -> Iterator[Runtime]:
+    """A runtime on SQLite only, for checks of the HTTP layer that no database changes."""
+    path = tmp_path / "ropa.db"
+    shutil.copy(sqlite_template, path)
+    key_file = tmp_path / "signing.key"
+    signing_key.write_to_file(key_file)
+    runtime = Runtime(Settings(database_url=f"sqlite:///{path}", key_file=key_file))
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def acme(sqlite_rt: Runtime) -> Org:
+    return make_org(sqlite_rt, "acme")
+
+
+def client(rt: Runtime, limits: Limits | None = None, **settings: Any) -> TestClient:
+    """A client of the app with these limits and settings (e.g. `introspection=False`)."""
+    app = create_app(rt, replace(rt.settings, **settings), limits or Limits())
+    return TestClient(app)

@@ -1,12 +1,13 @@
 """Cost: how many objects an operation may return, estimated before it runs.
 
-Every object counts 1, multiplied by how many of its parent there may be: a field with a
-`first` argument returns that many (its default when not given: 50), the lists of its
-connection are that page, and any other list of objects (an activity's engagements, its
-legal bases) is taken to hold `LIST_ESTIMATE`. Scalars and introspection cost nothing.
-So `processingActivities(first: 100) { edges { node { engagements { processor { name } } } } }`
-costs 1 + 100 + 100 + 100 * 5 + 100 * 5 = 1,201. The limit defaults to graphql-armor's
-5,000; the dashboard's overview, the largest of `graphql/operations/`, costs about 2,900.
+Every object counts 1, multiplied by how many of its parent there may be: a connection
+with `first: n` (default 50) holds pages of n (its `edges`, n each with a `node`), and any
+other list of objects (an activity's engagements, its legal bases) is taken to hold
+`LIST_ESTIMATE`. Scalars and introspection cost nothing. So
+`processingActivities(first: 100) { edges { node { engagements { processor { name } } } } }`
+costs 1 + 100 + 100 + 100 * 5 + 100 * 5 = 1,201. `LIST_ESTIMATE` is above the longest such
+list in the demo records (4). The limit defaults to graphql-armor's 5,000; the dashboard's
+overview, the costliest of `graphql/operations/`, costs 2,851.
 """
 
 from __future__ import annotations
@@ -48,20 +49,23 @@ class Estimate:
         self.frags = fragments(document)
         self.op = op
         self.variables = variables
-        self.memo: dict[tuple[int, str, bool], int] = {}
+        self.memo: dict[tuple[int, str, int | None], int] = {}
 
     def total(self) -> int:
         root = self.schema.get_root_type(self.op.operation)
-        return self.cost(self.op.selection_set, root, False) if root else 0
+        return self.cost(self.op.selection_set, root, None) if root else 0
 
     def cost(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None,
-        in_page: bool,
+        page: int | None,
     ) -> int:
-        """The objects one instance of `parent` returns through `selection_set`."""
+        """The objects one instance of `parent` returns through `selection_set`.
+
+        `page` is set inside a connection: its lists (`edges`) hold that many.
+        """
         if selection_set is None or parent is None:
             return 0
-        key = (id(selection_set), parent.name, in_page)
+        key = (id(selection_set), parent.name, page)
         if key in self.memo:
             return self.memo[key]
         self.memo[key] = 0  # a fragment cycle (invalid anyway) adds nothing
@@ -76,15 +80,18 @@ class Estimate:
             named = get_named_type(definition.type)
             if not is_composite_type(named):
                 continue
-            paged = "first" in definition.args
-            if paged:
-                n = int_argument(field, definition, "first", self.op, self.variables)
-                n = DEFAULT_PAGE if n is None else max(n, 0)
-            elif is_list_type(get_nullable_type(definition.type)):
-                n = 1 if in_page else LIST_ESTIMATE
+            is_list = is_list_type(get_nullable_type(definition.type))
+            inner_page = None
+            if "first" in definition.args:
+                first = int_argument(field, definition, "first", self.op, self.variables)
+                first = DEFAULT_PAGE if first is None else max(first, 0)
+                n = first if is_list else 1  # a connection is one object holding the page
+                inner_page = None if is_list else first
+            elif is_list:
+                n = page if page is not None else LIST_ESTIMATE
             else:
                 n = 1
-            total += n + n * self.cost(field.selection_set, named, paged)
+            total += n + n * self.cost(field.selection_set, named, inner_page)
         self.memo[key] = total
         return total
 
