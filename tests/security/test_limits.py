@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import parse, validate
 from strawberry import Schema
 
+from graphql import parse, validate
 from ropa.api.limits import Limits
 from ropa.api.limits.aliases import rule as aliases_rule
 from ropa.api.limits.arguments import operation
@@ -24,7 +24,9 @@ from ropa.api.limits.page_size import oversized_pages
 from ropa.api.limits.root_fields import rule as root_fields_rule
 from ropa.api.schema import build_schema
 
-OPERATIONS = sorted((Path(__file__).resolve().parents[2] / "graphql" / "operations").glob("*.graphql"))
+OPERATIONS = sorted(
+    (Path(__file__).resolve().parents[2] / "graphql" / "operations").glob("*.graphql")
+)
 DEFAULTS = Limits()
 SCHEMA = build_schema()
 
@@ -63,9 +65,13 @@ def test_a_query_one_level_too_deep_is_refused_with_the_depth_limit() -> None:
 def test_depth_through_fragments_counts_and_introspection_does_not() -> None:
     query = """query { organization(slug: "a") { ...A } }
     fragment A on Organization { processingActivities { edges { node { ...B } } } }
-    fragment B on ProcessingActivity { engagements { activity { engagements { processor { name } } } } }"""
+    fragment B on ProcessingActivity {
+      engagements { activity { engagements { processor { name } } } }
+    }"""
     assert limit_refusal(run(query))["found"] == 9
-    deep_introspection = "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }"
+    deep_introspection = (
+        "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }"
+    )
     assert not run(deep_introspection).errors
 
 
@@ -112,14 +118,16 @@ def test_a_page_larger_than_the_connection_serves_is_refused(
     first: str, variables: dict[str, Any] | None
 ) -> None:
     decl = "($n: Int)" if variables else ""
-    query = f'query{decl} {{ organization(slug: "acme") {{ processors(first: {first}) {{ totalCount }} }} }}'
+    query = (f'query{decl} {{ organization(slug: "acme") '
+             f"{{ processors(first: {first}) {{ totalCount }} }} }}")
     found = limit_refusal(run(query, variables))
     assert (found["name"], found["max"]) == ("pageSize", 100)
     assert "first must be between 0 and 100" in found["message"]
 
 
 def test_the_ledger_serves_pages_of_up_to_five_hundred_entries() -> None:
-    query = 'query($n: Int!) { organization(slug: "a") { ledger { entries(first: $n) { edges { cursor } } } } }'
+    query = ('query($n: Int!) { organization(slug: "a") '
+             "{ ledger { entries(first: $n) { edges { cursor } } } } }")
     assert limit_refusal(run(query, {"n": 501}))["max"] == 500
 
 
@@ -166,8 +174,10 @@ def test_introspection_can_be_turned_off_and_then_suggestions_go_too() -> None:
     hidden = run(typo, schema=closed).errors[0].message
     assert "Did you mean" not in hidden
     assert "organizaton" in hidden  # still says what was wrong
-    enum_typo = run('{ organization(slug: "a") { breaches(filter: {status: OPN}) { totalCount } } }',
-                    schema=closed).errors[0].message
+    enum_typo = run(
+        '{ organization(slug: "a") { breaches(filter: {status: OPN}) { totalCount } } }',
+        schema=closed,
+    ).errors[0].message
     assert "Did you mean" not in enum_typo
     assert "OPEN" not in enum_typo
 
