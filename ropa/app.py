@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, health, and the public verifier keys.
+"""The ASGI application: GraphQL at /graphql, health, the public verifier keys, and the
+ROPA download at /export/ropa.{xlsx,csv,json} (docs/exports.md).
 
 No endpoint but health, readiness, metrics and the public keys answers without a token.
 """
@@ -23,10 +24,22 @@ from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
-from ropa.errors import UnauthenticatedError
-from ropa.services import ledger_queries, tokens
+from ropa.errors import UnauthenticatedError, UserError, ValidationError
+from ropa.services import ledger_queries, ropa_export, tokens
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
+
+_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+def _refusal(exc: UserError) -> Response:
+    """A refused download, in GraphQL's error shape like every other refusal."""
+    extensions: dict[str, Any] = {"code": exc.code}
+    if isinstance(exc, ValidationError):
+        extensions["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+    headers = {"WWW-Authenticate": 'Bearer realm="ropa"'} if exc.code == "UNAUTHENTICATED" else {}
+    return JSONResponse({"errors": [{"message": str(exc), "extensions": extensions}]},
+                        status_code=_STATUS.get(exc.code, 400), headers=headers)
 
 
 class RopaGraphQL(GraphQL[Context, None]):
@@ -80,6 +93,25 @@ def create_app(
         found = await run_in_threadpool(ledger_queries.verifier_keys, runtime)
         return JSONResponse({"keys": found})
 
+    async def export_ropa(request: Request) -> Response:
+        """The ROPA as a file: Bearer token of a role with EXPORT (AUDITOR, DPO, ADMIN)."""
+        try:
+            principal = await run_in_threadpool(
+                tokens.authenticate, runtime, request.headers.get("authorization")
+            )
+            found = await run_in_threadpool(
+                ropa_export.download, runtime, principal, request.path_params["format"],
+                dict(request.query_params),
+            )
+        except UserError as exc:
+            return _refusal(exc)
+        return Response(found.data, media_type=found.media_type, headers={
+            "Content-Disposition": f'attachment; filename="{found.filename}"',
+            "Cache-Control": "no-store",
+            "X-Ledger-Tree-Size": str(found.checkpoint.size),
+            "X-Ledger-Root-Hash": found.checkpoint.root_hash,
+        })
+
     metrics = observability.Metrics(runtime)
     routes: list[BaseRoute] = [
         Route("/graphql", protect(GraphQLOverHTTP(graphql_app, runtime, metrics), runtime, limits),
@@ -87,6 +119,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/ledger/keys", keys),
+        Route("/export/ropa.{format}", export_ropa, methods=["GET"]),
     ]
     if settings.graphiql:
         mount_graphiql(routes)

@@ -7,7 +7,6 @@ checked against an exported ledger bundle.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,22 +16,6 @@ from ropa.cli.common import fail, runtime, system_in
 from ropa.errors import RopaError
 
 app = typer.Typer(no_args_is_help=True, help="Export the records for a DPO or an authority.")
-
-
-def _instant(text: str) -> str:
-    """An ISO 8601 instant or date (a date means its end: what the records said that day)."""
-    from ropa.ledger.canonical import format_ts
-
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return format_ts(datetime(day.year, day.month, day.day, 23, 59, 59, 999999, UTC))
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--as-of {text!r} is not an ISO 8601 instant (2024-03-01T00:00:00Z) or date")
-    if moment.tzinfo is None:
-        fail("--as-of needs a time zone, e.g. 2024-03-01T00:00:00Z")
-    return format_ts(moment)
 
 
 @app.command("ropa")
@@ -60,10 +43,13 @@ def export_ropa(
     rt = runtime()
     try:
         principal = system_in(rt, org)
-        export = ropa_export.take(rt, principal, org, _instant(as_of) if as_of else None)
+        when = ropa_export.parse_as_of(as_of, "--as-of") if as_of else None
+        export = ropa_export.take(rt, principal, org, when)
         data = ropa_export.render(export, chosen, which)
     except RopaError as exc:
         fail(str(exc))
+    finally:
+        rt.db.dispose()
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

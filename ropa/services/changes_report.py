@@ -6,8 +6,9 @@ has not: seq from `size_at(from)` up to `size_at(to)` (exclusive). Every entry k
 seq and ts, so each change can be proven with an inclusion proof (RFC 9162 §2.1.3); the
 states come from the entries' `before` and `after` (LEDGER-SPEC §2), never from the tables.
 
-Processing records are shown to every reader; API tokens and signing-key rotations (the
-other things the ledger records) only to those who may read the ledger itself.
+A record's changes are shown to those who may read the record (`access.may_read`: breaches
+to the DPO, tokens to those who manage them); signing-key rotations to those who may read
+the ledger itself.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 from ropa.errors import FieldError, ValidationError
 from ropa.services import reads
-from ropa.services.access import Action, Principal, authorize, can
+from ropa.services.access import Action, Principal, authorize, can, may_read
 from ropa.services.ledger_queries import EntryView, entry_view
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
 
 RECORD_TYPES = frozenset({
     "Organization", "PrivacyPolicy", "ProcessingActivity", "Processor", "ProcessorEngagement",
-    "Transfer", "BreachIncident",
+    "Transfer", "BreachIncident", "ApiToken",
 })
 MAX_ENTRIES = 10_000
 
@@ -83,8 +84,8 @@ def changes(
     authorize(principal, Action.READ, org_id)
     if to_ts < from_ts:
         raise ValidationError(FieldError("to", "must not be before from"))
-    visible = RECORD_TYPES | (
-        {"ApiToken", "SigningKey"} if can(principal, Action.READ_LEDGER) else set()
+    visible = {t for t in RECORD_TYPES if may_read(principal, t)} | (
+        {"SigningKey"} if can(principal, Action.READ_LEDGER) else set()
     )
     with rt.db.read() as conn:
         from_size = ledger_store.size_at(conn, org_id, from_ts)

@@ -147,12 +147,16 @@ def _contract(p: State) -> str:
     return f"{p['name']}: DPA signed {p['dpaSignedOn']}{reference}"
 
 
+HIDDEN = "not shown: reading breaches needs the DPO role"
+
+
 class Records:
     """The snapshot's records, indexed the way the rows need them."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, *, breaches_visible: bool = True) -> None:
         self.snapshot = snapshot
         self.processors = {p["id"]: p for p in snapshot.processors}
+        self.breaches_visible = breaches_visible
 
     def live(self, roles: set[str]) -> list[State]:
         """DRAFT and ACTIVE activities in these roles, by name: the record as it stands."""
@@ -183,9 +187,13 @@ def _extras(activity: State) -> Row:
             "Last reviewed": activity.get("lastReviewedAt") or ""}
 
 
-def controller_rows(snapshot: Snapshot) -> list[Row]:
-    """One row per live activity the organisation carries out as (joint) controller."""
-    records = Records(snapshot)
+def controller_rows(snapshot: Snapshot, *, breaches_visible: bool = True) -> list[Row]:
+    """One row per live activity the organisation carries out as (joint) controller.
+
+    Without `breaches_visible` the two breach columns say they are withheld, rather than
+    "No": a breach's existence is for the DPO (access.py).
+    """
+    records = Records(snapshot, breaches_visible=breaches_visible)
     roles = {ActivityRole.CONTROLLER.value, ActivityRole.JOINT_CONTROLLER.value}
     return [_controller_row(a, records) for a in records.live(roles)]
 
@@ -240,9 +248,9 @@ def _controller_row(a: State, records: Records) -> Row:
         _DPIA_REQUIRED.get(dpia["status"], "") if dpia else "Not assessed",
         _join((dpia["status"], dpia.get("date")), " ") if dpia else "",
         (dpia.get("reference") or "") if dpia else "",
-        f"Yes ({len(breaches)})" if breaches else "No",
+        (f"Yes ({len(breaches)})" if breaches else "No") if records.breaches_visible else HIDDEN,
         _join(f"{b['title']} (discovered {b['discoveredAt'][:10]}, {b['status']})"
-              for b in breaches),
+              for b in breaches) if records.breaches_visible else HIDDEN,
         "",
         _join(_basis(b) for b in bases) if sensitive else "",
         "",

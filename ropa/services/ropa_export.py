@@ -13,6 +13,7 @@ exactly the records exported, so the file is provably what the records said then
 
 Exporting needs the EXPORT permission (AUDITOR, DPO, ADMIN): an export is a bulk copy that
 leaves the service, which a VIEWER's or EDITOR's token may not take (docs/exports.md).
+Breaches go into an export only for those who may read them (the DPO, ADMIN).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -34,7 +36,7 @@ from ropa.ledger.canonical import format_ts
 from ropa.ledger.checkpoint import parse_checkpoint
 from ropa.ledger.note import parse_note
 from ropa.services import ico_template, reads
-from ropa.services.access import Action, Principal, authorize
+from ropa.services.access import Action, Principal, authorize, may_read
 from ropa.services.findings import snapshot
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
@@ -94,16 +96,72 @@ def take(rt: Runtime, principal: Principal, slug: str, as_of: str | None = None)
     view, organization = reads.open_view(rt, principal, slug, as_of)
     authorize(principal, Action.EXPORT, view.org_id)
     records = snapshot(rt, view)
+    breaches_visible = may_read(principal, "BreachIncident")
+    if not breaches_visible:
+        records.breaches = []
+    states = {
+        "processingActivities": records.activities, "processors": records.processors,
+        "processorEngagements": records.engagements, "transfers": records.transfers,
+        "privacyPolicies": records.policies,
+    }
+    if breaches_visible:
+        states["breaches"] = records.breaches
     return RopaExport(
         organization=organization, as_of=view.as_of, taken_at=format_ts(datetime.now(UTC)),
         checkpoint=_checkpoint(rt, view),
-        controller=ico_template.controller_rows(records),
+        controller=ico_template.controller_rows(records, breaches_visible=breaches_visible),
         processor=ico_template.processor_rows(records),
-        records={
-            "processingActivities": records.activities, "processors": records.processors,
-            "processorEngagements": records.engagements, "transfers": records.transfers,
-            "breaches": records.breaches, "privacyPolicies": records.policies,
-        },
+        records=states,
+    )
+
+
+def parse_as_of(text: str, field: str = "asOf") -> str:
+    """An ISO 8601 instant with its offset, or a date meaning the end of that day (what the
+    records said that day), as a ledger instant."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return format_ts(datetime(day.year, day.month, day.day, 23, 59, 59, 999999, UTC))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(FieldError(
+            field, "an ISO 8601 instant (2024-03-01T00:00:00Z) or date (2024-03-01)"
+        )) from None
+    if moment.tzinfo is None:
+        raise ValidationError(FieldError(field, "needs a time zone, e.g. 2024-03-01T00:00:00Z"))
+    return format_ts(moment)
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    media_type: str
+    filename: str
+    checkpoint: ExportCheckpoint
+
+
+def download(
+    rt: Runtime, principal: Principal, fmt: str, params: Mapping[str, str]
+) -> Download:
+    """The file `GET /export/ropa.{fmt}?slug=&asOf=&table=` answers with."""
+    slug = params.get("slug")
+    if not slug:
+        raise ValidationError(FieldError("slug", "name the organisation"))
+    try:
+        chosen = Format(fmt)
+    except ValueError:
+        raise ValidationError(FieldError("format", "xlsx, csv or json")) from None
+    try:
+        table = Table(params.get("table", Table.CONTROLLER))
+    except ValueError:
+        raise ValidationError(FieldError("table", "controller or processor")) from None
+    as_of = params.get("asOf")
+    export = take(rt, principal, slug, parse_as_of(as_of) if as_of else None)
+    stamp = (export.as_of or export.taken_at)[:10]
+    suffix = f"-{table}" if chosen is Format.CSV and table is Table.PROCESSOR else ""
+    return Download(
+        render(export, chosen, table), MEDIA_TYPES[chosen],
+        f"{slug}-ropa-{stamp}-size{export.checkpoint.size}{suffix}.{chosen}", export.checkpoint,
     )
 
 

@@ -123,19 +123,23 @@ def test_changes_between_two_instants_are_the_ledger_entries_of_that_range(
     assert [r["entityType"] for r in only] == ["Transfer"]
 
 
-def test_tokens_in_the_ledger_are_shown_only_to_roles_that_read_it(
+def test_changes_to_tokens_and_breaches_are_shown_only_to_roles_that_may_read_them(
     gql: GraphQLClient, org: Org
 ) -> None:
     start = datetime(2000, 1, 1, tzinfo=UTC).isoformat()
+    gql("""mutation($i: ReportBreachInput!) { reportBreach(input: $i) { breach { id } } }""",
+        {"i": {"title": "Lost phone", "discoveredAt": "2026-01-01T00:00:00Z"}},
+        org.tokens["DPO"])
     end = _instant()
     seen = {
         role: {r["entityType"] for r in gql(CHANGES, {"slug": org.slug, "from": start,
                                                       "to": end}, org.tokens[role])[
             "data"]["organization"]["changes"]}
-        for role in ("VIEWER", "AUDITOR")
+        for role in ("VIEWER", "AUDITOR", "DPO")
     }
     assert seen["VIEWER"] == {"Organization"}
-    assert seen["AUDITOR"] == {"Organization", "ApiToken"}
+    assert seen["AUDITOR"] == {"Organization"}
+    assert seen["DPO"] == {"Organization", "ApiToken", "BreachIncident"}
 
 
 def test_an_empty_or_backward_range(gql: GraphQLClient, org: Org) -> None:
