@@ -8,12 +8,14 @@ token was last used is kept outside the ledger, at most once a minute per token.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ropa.errors import (
     FieldError,
@@ -28,9 +30,12 @@ from ropa.services.access import ROLES, Action, Principal, authorize, may_grant
 from ropa.services.changes import Change, existing, new_state, open_transaction, single
 from ropa.services.reads import View
 from ropa.services.runtime import Runtime
+from ropa.store.database import WRITE_OPTION
 from ropa.store.ledger_store import Actor
 from ropa.store.tables import ApiToken, TokenUsage
 from ropa.store.write_path import now_ts
+
+log = logging.getLogger("ropa.tokens")
 
 PREFIX = "ropa_"
 _TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
@@ -125,17 +130,29 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
 
 
 def _touch(rt: Runtime, token_id: str, now: str) -> None:
+    """Note the token's use, at most once per `USAGE_RESOLUTION`.
+
+    Bookkeeping never fails a request: when concurrent first uses race to insert the row,
+    or the database is busy, the use goes unrecorded this time. The write takes the write
+    lock up front (SQLite: BEGIN IMMEDIATE), so it waits its turn instead of failing.
+    """
     cutoff = format_ts(datetime.now(UTC) - USAGE_RESOLUTION)
-    with rt.db.engine.begin() as conn:
-        seen = conn.execute(
-            select(_USAGE.c.last_used_at).where(_USAGE.c.token_id == token_id)
-        ).scalar_one_or_none()
-        if seen is None:
-            conn.execute(_USAGE.insert().values(token_id=token_id, last_used_at=now))
-        elif seen < cutoff:
-            conn.execute(
-                _USAGE.update().where(_USAGE.c.token_id == token_id).values(last_used_at=now)
-            )
+    stmt = select(_USAGE.c.last_used_at).where(_USAGE.c.token_id == token_id)
+    with rt.db.read() as conn:
+        seen = conn.execute(stmt).scalar_one_or_none()
+    if seen is not None and seen >= cutoff:
+        return
+    try:
+        with rt.db.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            seen = conn.execute(stmt).scalar_one_or_none()
+            if seen is None:
+                conn.execute(_USAGE.insert().values(token_id=token_id, last_used_at=now))
+            elif seen < cutoff:
+                conn.execute(
+                    _USAGE.update().where(_USAGE.c.token_id == token_id).values(last_used_at=now)
+                )
+    except (IntegrityError, OperationalError):
+        log.warning("token use not recorded (concurrent use or busy database)")
 
 
 def list_tokens(rt: Runtime, principal: Principal, org_id: str) -> list[dict[str, Any]]:
