@@ -21,6 +21,15 @@ const fetchFn = (input, init = {}) => {
 const results = await auditServer({ url, fetchFn });
 const out = [];
 for (const r of results) {
-  out.push({ id: r.id, name: r.name, status: r.status, reason: r.reason ?? null });
+  const entry = { id: r.id, name: r.name, status: r.status, reason: r.reason ?? null };
+  if (r.status !== "ok" && r.response) {
+    entry.httpStatus = r.response.status;
+    try {
+      entry.body = (await r.response.clone().text()).slice(0, 500);
+    } catch {
+      entry.body = null;
+    }
+  }
+  out.push(entry);
 }
 process.stdout.write(JSON.stringify(out) + "\n");
