@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import NoReturn
 
 import typer
@@ -13,8 +14,17 @@ from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
 
 
+# the invocation's context, set by the top-level callback (ropa.cli.main)
+INVOCATION: ContextVar[typer.Context | None] = ContextVar("invocation", default=None)
+
+
 def runtime() -> Runtime:
-    return Runtime(Settings.from_env())
+    """The runtime of this invocation; its connections close when the command ends."""
+    rt = Runtime(Settings.from_env())
+    ctx = INVOCATION.get()
+    if ctx is not None:
+        ctx.call_on_close(rt.db.dispose)
+    return rt
 
 
 def fail(message: str) -> NoReturn:

@@ -18,7 +18,7 @@ import typer
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
-from ropa.cli.common import fail, runtime, system_in
+from ropa.cli.common import INVOCATION, fail, runtime, system_in
 from ropa.errors import RopaError
 
 app = typer.Typer(
@@ -34,6 +34,12 @@ demo_app = typer.Typer(no_args_is_help=True, help="The demo organisations.")
 app.add_typer(demo_app, name="demo")
 org_app = typer.Typer(no_args_is_help=True, help="Organisations (tenants).")
 app.add_typer(org_app, name="org")
+
+
+@app.callback()
+def _invocation(ctx: typer.Context) -> None:
+    """GDPR records of processing activities over GraphQL, with a signed ledger."""
+    INVOCATION.set(ctx)
 
 
 @contextmanager

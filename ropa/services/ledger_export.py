@@ -65,7 +65,7 @@ def write_bundle(
                     key_order.append(signature.key_id.hex())
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
-            path = bundle.finish(note, verifiers, state)
+            path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path

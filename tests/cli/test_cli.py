@@ -1,0 +1,103 @@
+"""The `ropa` command as an operator and an auditor use it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ropa.cli.main import app
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("ROPA_DATABASE_URL", database_url)
+    monkeypatch.setenv("ROPA_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
+    monkeypatch.delenv("ROPA_SIGNING_KEY", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    return runner
+
+
+def _ok(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_writes_are_refused_until_a_key_exists_and_the_message_says_what_to_run(
+    cli: CliRunner,
+) -> None:
+    result = cli.invoke(app, ["org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE"])
+    assert result.exit_code == 1
+    assert "ropa keys init" in result.output
+
+
+def test_keys_init_writes_a_private_file_and_show_prints_only_the_public_key(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    out = _ok(cli, "keys", "init", "--name", "acme-20261123")
+    key_file = tmp_path / "keys" / "signing.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    secret = key_file.read_text().strip()
+    shown = _ok(cli, "keys", "show").strip()
+    assert shown.startswith("acme-20261123+") and shown in out
+    assert secret not in out and secret.split("+")[-1] not in shown
+    again = cli.invoke(app, ["keys", "init"])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_export_verify_rotate_and_verify_against_the_kept_checkpoint(
+    cli: CliRunner, tmp_path: Path, database_url: str
+) -> None:
+    _ok(cli, "keys", "init", "--name", "first-20261123")
+    first_key = _ok(cli, "keys", "show").strip()
+    _ok(cli, "org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE")
+    token = _ok(cli, "token", "create", "--org", "acme", "--role", "DPO").strip().splitlines()[0]
+    assert token.startswith("ropa_")
+    listed = _ok(cli, "token", "list", "--org", "acme")
+    assert "DPO" in listed and token not in listed
+    _ok(cli, "ledger", "export", "--org", "acme", str(tmp_path / "one"))
+    out = _ok(cli, "ledger", "verify", str(tmp_path / "one"), "--key", first_key,
+              "--database", database_url)
+    assert out.startswith("OK: 2 entries")
+    _ok(cli, "keys", "rotate", "--name", "second-20261123")
+    assert _ok(cli, "keys", "show").startswith("second-20261123+")
+    _ok(cli, "token", "create", "--org", "acme", "--role", "VIEWER")
+    _ok(cli, "ledger", "export", "--org", "acme", str(tmp_path / "two"))
+    keys = (tmp_path / "two" / "keys.txt").read_text().splitlines()
+    assert keys[0] == first_key and keys[1].startswith("second-20261123+")
+    out = _ok(cli, "ledger", "verify", str(tmp_path / "two"), "--key", first_key,
+              "--checkpoint", str(tmp_path / "one" / "checkpoint"), "--database", database_url)
+    assert out.startswith("OK: 4 entries")
+
+
+def test_verify_names_the_failure_and_exits_non_zero(cli: CliRunner, tmp_path: Path) -> None:
+    _ok(cli, "keys", "init")
+    key = _ok(cli, "keys", "show").strip()
+    _ok(cli, "org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE")
+    bundle = tmp_path / "b"
+    _ok(cli, "ledger", "export", "--org", "acme", str(bundle))
+    state = bundle / "state.json"
+    state.write_bytes(state.read_bytes().replace(b'"Acme"', b'"Acne"'))
+    result = cli.invoke(app, ["ledger", "verify", str(bundle), "--key", key])
+    assert result.exit_code == 1
+    assert "state.json" in result.output
+    missing = cli.invoke(app, ["ledger", "verify", str(tmp_path / "nope"), "--key", key])
+    assert missing.exit_code == 1
+
+
+def test_demo_load_is_idempotent_and_goes_through_the_ledger(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    _ok(cli, "keys", "init")
+    first = _ok(cli, "demo", "load")
+    assert "loaded demo organisation qualer" in first
+    second = _ok(cli, "demo", "load")
+    assert "loaded demo organisation" not in second
+    key = _ok(cli, "keys", "show").strip()
+    _ok(cli, "ledger", "export", "--org", "qwiqi", str(tmp_path / "q"))
+    assert _ok(cli, "ledger", "verify", str(tmp_path / "q"), "--key", key).startswith("OK")
