@@ -96,14 +96,17 @@ def serve(
         typer.echo(f"DPO token for qualer: {issued.secret}")
         typer.echo(f'In GraphiQL\'s Headers tab: {{"Authorization": "Bearer {issued.secret}"}}')
         typer.echo('Try: { organization(slug: "qualer") { name findings { code message } } }')
+    from ropa.observability import logging_config
+
+    logs = logging_config()  # JSON lines with the request id; never a header or a body
     if workers > 1:
         uvicorn.run("ropa.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_graceful_shutdown=30)
+                    log_level="info", timeout_graceful_shutdown=30, log_config=logs)
     else:
         from ropa.app import create_app
 
         uvicorn.run(create_app(rt), host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=30)
+                    timeout_graceful_shutdown=30, log_config=logs)
 
 
 def _ensure_key(rt: Any) -> None:
