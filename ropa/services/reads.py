@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +36,10 @@ from ropa.store.tables import (
     VersionedRecord,
 )
 
-MAX_PAGE = 100
+# A deployment whose dashboards list every activity at once may raise the page size
+# (`ROPA_MAX_PAGE`, e.g. 1000; docs/performance.md): one page of a connection costs one
+# statement whatever its size.
+MAX_PAGE = int(os.environ.get("ROPA_MAX_PAGE") or 100)
 DEFAULT_PAGE = 50
 
 
