@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -186,7 +187,8 @@ class Deployment:
                 {"o": org_id},
             ).all()
         view = View(org_id, size)
-        bundle = write_bundle(db, view, self.root / f"bundle-{slug}-{size}")
+        out = Path(tempfile.mkdtemp(prefix=f"bundle-{slug}-", dir=self.root)) / "bundle"
+        bundle = write_bundle(db, view, out)
         with db.read() as conn:
             live = live_state(conn, view)
         verify_bundle(bundle, self.key.verifier_key, live_state=live, workers=1)

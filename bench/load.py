@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+ERROR_PAUSE = 0.05  # seconds a client waits after a failed request
 DASHBOARD = (ROOT / "graphql" / "operations" / "DashboardOverview.graphql").read_text()
 REGISTER = """mutation Register($input: RegisterProcessorInput!) {
   registerProcessor(input: $input) { processor { id name } receipt { seq leafHash } } }"""
@@ -123,13 +124,17 @@ async def writer(client: httpx.AsyncClient, target: Target, name: str, deadline:
             receipt = payload["receipt"]
             figures.acknowledged.append((target.slug, receipt["seq"], receipt["leafHash"]))
             last_id = payload["processor"]["id"]
+        elif body is None:
+            await asyncio.sleep(ERROR_PAUSE)  # as a client would before retrying
 
 
 async def reader(client: httpx.AsyncClient, target: Target, deadline: float,
                  figures: Figures) -> None:
     while time.monotonic() < deadline:
-        await _post(client, target, DASHBOARD, {"slug": target.slug, "first": 20}, figures,
-                    "read")
+        body = await _post(client, target, DASHBOARD, {"slug": target.slug, "first": 20},
+                           figures, "read")
+        if body is None:
+            await asyncio.sleep(ERROR_PAUSE)
 
 
 async def run(

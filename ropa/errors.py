@@ -8,7 +8,9 @@
     │   │                               (also a ValidationError, naming the field)
     │   ├── ConflictError         CONFLICT (duplicate slug, idempotency key reused, ...)
     │   ├── UnauthenticatedError  UNAUTHENTICATED
-    │   └── ForbiddenError        FORBIDDEN
+    │   ├── ForbiddenError        FORBIDDEN
+    │   └── UnavailableError      SERVICE_UNAVAILABLE: the database refused or lost a write
+    │                             (read-only, full, busy, restarting); nothing was written
     ├── ConfigurationError        the deployment is missing something (e.g. no signing key)
     ├── LedgerGuardError          a ledgered table was written outside the write path
     └── VerificationError         an offline ledger check failed, naming the seq and the check
@@ -72,6 +74,12 @@ class UnauthenticatedError(UserError):
 
 class ForbiddenError(UserError):
     code = "FORBIDDEN"
+
+
+class UnavailableError(UserError):
+    """Retry later: the change was not written (the database could not take it)."""
+
+    code = "SERVICE_UNAVAILABLE"
 
 
 class ConfigurationError(RopaError):

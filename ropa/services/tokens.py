@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from ropa.errors import (
     FieldError,
@@ -151,8 +151,8 @@ def _touch(rt: Runtime, token_id: str, now: str) -> None:
                 conn.execute(
                     _USAGE.update().where(_USAGE.c.token_id == token_id).values(last_used_at=now)
                 )
-    except (IntegrityError, OperationalError):
-        log.warning("token use not recorded (concurrent use or busy database)")
+    except (IntegrityError, InternalError, OperationalError):
+        log.warning("token use not recorded (a concurrent use, or the database refused)")
 
 
 def list_tokens(rt: Runtime, principal: Principal, org_id: str) -> list[dict[str, Any]]:

@@ -12,17 +12,18 @@ did not come through here, so no code can change a record without its entry.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
-from ropa.errors import ConfigurationError, ConflictError, LedgerGuardError
+from ropa.errors import ConfigurationError, ConflictError, LedgerGuardError, UnavailableError
 from ropa.ledger.canonical import format_ts
 from ropa.ledger.keys import SigningKey
 from ropa.store import ledger_store
@@ -39,6 +40,7 @@ from ropa.store.tables import (
 )
 
 R = TypeVar("R", bound=VersionedRecord)
+log = logging.getLogger("ropa.store")
 
 _ALLOWED = "ropa_write_path_objects"
 _GUARDED = (VersionedRecord, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerHead,
@@ -83,9 +85,10 @@ class Transaction:
     def __enter__(self) -> Transaction:
         try:
             return self._begin()
-        except BaseException:
-            self.session.rollback()
-            self.session.close()
+        except BaseException as exc:
+            self._discard()
+            if isinstance(exc, OperationalError | InternalError):
+                raise unavailable(exc) from None
             raise
 
     def _begin(self) -> Transaction:
@@ -116,8 +119,16 @@ class Transaction:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self.session.in_transaction():
-            self.session.rollback()
+        self._discard()
+        if isinstance(exc, OperationalError | InternalError):
+            raise unavailable(exc) from None
+
+    def _discard(self) -> None:
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+        except (OperationalError, InternalError):
+            pass  # the connection is gone, and its transaction with it
         self.session.close()
 
     def commit(self) -> list[Receipt]:
@@ -250,6 +261,25 @@ def _uuid() -> str:
     import uuid
 
     return str(uuid.uuid4())
+
+
+def unavailable(exc: OperationalError | InternalError) -> UnavailableError:
+    """The database could not take the change: say so plainly, and that nothing was written.
+
+    The database's own message goes to the log (its first line only: never parameters).
+    """
+    first_line = (str(exc.orig).strip().splitlines() or [""])[0]
+    log.warning("write refused by the database: %s: %s", type(exc.orig).__name__, first_line)
+    text = first_line.lower()
+    if "read-only" in text or "readonly" in text:
+        why = "the database is read-only"
+    elif "full" in text or "no space" in text:
+        why = "the database is full"
+    elif "locked" in text or "busy" in text:
+        why = "the database is busy"
+    else:
+        why = "the database could not be reached"
+    return UnavailableError(f"{why}; the change was not written: retry later")
 
 
 def _conflict_message(exc: IntegrityError) -> str:
