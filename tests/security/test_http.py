@@ -148,3 +148,19 @@ def test_limit_errors_say_what_was_exceeded_and_leak_nothing(
         "code": "BAD_USER_INPUT", "limit": {"name": "depth", "max": 7, "found": 9},
     }
     assert error["message"] == "The operation is 9 fields deep; the limit is 7."
+
+
+def test_cost_and_page_limits_hold_through_the_app_as_clients_reach_it(
+    sqlite_rt: Runtime, acme: Org
+) -> None:
+    page = '{ organization(slug: "acme") { processors(first: 1000) { totalCount } } }'
+    one = ("processingActivities(first: 100) { edges { node { "
+           "engagements { processor { name } } transfers { toCountry } } } }")
+    costly = '{ organization(slug: "acme") { ' + " ".join(
+        f"a{i}: {one}" for i in range(5)) + " } }"
+    with client(sqlite_rt) as http:
+        for query, limit in ((page, "pageSize"), (costly, "cost")):
+            body = http.post("/graphql", json={"query": query},
+                             headers=bearer(acme.tokens["VIEWER"])).json()
+            assert body.get("data") is None, body
+            assert body["errors"][0]["extensions"]["limit"]["name"] == limit

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from graphql import (
@@ -33,7 +32,7 @@ from graphql import (
 )
 from ropa.api.limits.arguments import int_argument, operation
 from ropa.api.limits.document import fields, fragments, is_introspection
-from ropa.api.limits.error import limit_error
+from ropa.api.limits.error import limit_error, refuse
 from ropa.services.reads import DEFAULT_PAGE
 
 LIST_ESTIMATE = 5
@@ -107,7 +106,7 @@ class CostLimit(SchemaExtension):
         if document is not None and op is not None and not ctx.result:
             found = Estimate(ctx.schema._schema, document, op, ctx.variables or {}).total()
             if found > self.maximum:
-                ctx.result = ExecutionResult(data=None, errors=[limit_error(
+                refuse(ctx, [limit_error(
                     "cost", self.maximum, found,
                     f"The operation may return about {found} objects; the limit is "
                     f"{self.maximum}. Ask for smaller pages (first) or fewer nested lists.",

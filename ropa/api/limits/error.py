@@ -7,6 +7,8 @@ import json
 from collections.abc import Collection
 from typing import Any
 
+from graphql.execution import ExecutionResult
+
 from graphql import GraphQLError, Node
 
 CODE = "BAD_USER_INPUT"
@@ -19,6 +21,16 @@ def limit_error(
         message, nodes=nodes,
         extensions={"code": CODE, "limit": {"name": name, "max": maximum, "found": found}},
     )
+
+
+def refuse(execution_context: Any, errors: list[GraphQLError]) -> None:
+    """Answer with `errors` instead of executing: set before execution, this is the result.
+
+    Also recorded as pre-execution errors, so no later extension (the compiled executor)
+    answers the operation after all.
+    """
+    execution_context.result = ExecutionResult(data=None, errors=errors)
+    execution_context.pre_execution_errors = errors
 
 
 async def send_error(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from graphql import (
@@ -20,7 +19,7 @@ from graphql import (
 )
 from ropa.api.limits.arguments import int_argument, operation
 from ropa.api.limits.document import fields, fragments, is_introspection
-from ropa.api.limits.error import limit_error
+from ropa.api.limits.error import limit_error, refuse
 from ropa.services.ledger_queries import MAX_ENTRIES
 from ropa.services.reads import MAX_PAGE
 
@@ -74,5 +73,5 @@ class PageSizeLimit(SchemaExtension):
         if document is not None and op is not None and not ctx.result:
             errors = oversized_pages(ctx.schema._schema, document, op, ctx.variables or {})
             if errors:
-                ctx.result = ExecutionResult(data=None, errors=errors)
+                refuse(ctx, errors)
         yield
