@@ -20,9 +20,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
+
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
@@ -38,10 +41,10 @@ from graphql import (
     Undefined,
     get_named_type,
 )
-
 from ropa.api.ids import to_global_id
 from ropa.api.schema import schema as strawberry_schema
-from ropa.services import ledger_queries
+from ropa.errors import NotFoundError
+from ropa.services import ledger_export, ledger_queries
 from ropa.services.access import SYSTEM_PRINCIPAL
 from ropa.services.runtime import Runtime
 from tests.api.conftest import GraphQLClient
@@ -207,7 +210,7 @@ def all_cases(victim: Victim) -> list[Case]:
 
 
 def _victim_strings(victim: Victim) -> list[str]:
-    ids = [v for v in victim.ids.values()]
+    ids = list(victim.ids.values())
     return [*ids, *(to_global_id(t, i) for t, i in victim.ids.items()), victim.org.slug,
             *victim.names]
 
@@ -254,7 +257,8 @@ def test_no_field_reaches_another_organisations_records(
 def test_every_root_field_and_node_type_has_a_case() -> None:
     probe = Victim(Org("org-id", "slug", {}, {}), {t: "id-" + t for t in NODE_TYPES}, [])
     cases = all_cases(probe)
-    assert SCHEMA.query_type is not None and SCHEMA.mutation_type is not None
+    assert SCHEMA.query_type is not None
+    assert SCHEMA.mutation_type is not None
     covered = {(c.operation, c.field) for c in cases}
     fields = {("query", f) for f in SCHEMA.query_type.fields}
     fields |= {("mutation", f) for f in SCHEMA.mutation_type.fields}
@@ -274,3 +278,16 @@ def test_an_admin_token_spans_organisations_by_design(
     body = gql("query($s: String!) { organization(slug: $s) { name } }",
                {"s": victim.org.slug}, org.tokens["ADMIN"])
     assert body["data"]["organization"]["name"] == victim.org.slug.title()
+
+
+def test_exports_of_another_organisation_are_not_found(
+    http: TestClient, rt: Runtime, org: Org, victim: Victim, tmp_path: Path,
+) -> None:
+    # the entry points outside GraphQL: the ledger bundle and the ROPA download
+    with pytest.raises(NotFoundError):
+        ledger_export.export_ledger(rt, org.as_role("DPO"), victim.org.slug, tmp_path / "b")
+    for fmt in ("json", "csv", "xlsx"):
+        response = http.get(f"/export/ropa.{fmt}", params={"slug": victim.org.slug},
+                            headers={"Authorization": f"Bearer {org.tokens['DPO']}"})
+        assert response.status_code == 404, fmt
+        assert not any(s in response.text for s in _victim_strings(victim))
