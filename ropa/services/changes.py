@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import typing
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ropa.domain import validation
 from ropa.errors import FieldError, NotFoundError, ReferenceNotFoundError, ValidationError
 from ropa.services import idempotency
-from ropa.services.access import Principal
+from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
 from ropa.store.ledger_store import Receipt
 from ropa.store.tables import TABLE_BY_TYPE, VersionedRecord, snake
@@ -135,3 +136,67 @@ def single(receipts: list[Receipt], entity_id: str) -> Receipt | None:
         if r.entity_id == entity_id:
             return r
     return None
+
+
+References = Callable[[Transaction, dict[str, Any]], None]
+
+
+def _no_references(_tx: Transaction, _state: dict[str, Any]) -> None:
+    return None
+
+
+def create_record(
+    rt: Runtime, principal: Principal, action: Action, entity_type: str, op: str,
+    data: dict[str, Any], *, references: References = _no_references,
+) -> Change:
+    """The common shape of a use case that adds a record of the caller's organisation."""
+    org_id = principal.org_id or ""
+    authorize(principal, action, org_id)
+    state = new_state(entity_type, data)
+    with open_transaction(rt, principal, org_id) as tx:
+        references(tx, state)
+        tx.create(TABLE_BY_TYPE[entity_type], op, state)
+        receipts = tx.commit()
+    return Change(state, single(receipts, state["id"]), entity_type)
+
+
+def update_record(
+    rt: Runtime, principal: Principal, action: Action, entity_type: str, record_id: str,
+    op: str, change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]],
+    *, references: References = _no_references,
+    transition: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+) -> Change:
+    """The common shape of a use case that changes one record: `change` is the fields to
+    set, or a function from the current state to the new one. No change, no entry."""
+    org_id = principal.org_id or ""
+    authorize(principal, action, org_id)
+    with open_transaction(rt, principal, org_id) as tx:
+        row = existing(tx, entity_type, record_id)
+        before = row.to_state()
+        if callable(change):
+            after = change(dict(before))
+            change = {k: v for k, v in after.items() if before.get(k) != v}
+        state = patched(row, change)
+        if transition is not None:
+            transition(before, state)
+        if state == before:
+            return Change(state, None, entity_type)
+        references(tx, state)
+        tx.update(row, op, state)
+        receipts = tx.commit()
+    return Change(state, single(receipts, record_id), entity_type)
+
+
+def delete_record(
+    rt: Runtime, principal: Principal, action: Action, entity_type: str, record_id: str,
+    op: str,
+) -> Change:
+    """The common shape of a use case that removes a record (its history stays)."""
+    org_id = principal.org_id or ""
+    authorize(principal, action, org_id)
+    with open_transaction(rt, principal, org_id) as tx:
+        row = existing(tx, entity_type, record_id)
+        before = row.to_state()
+        tx.delete(row, op)
+        receipts = tx.commit()
+    return Change(before, single(receipts, record_id), entity_type)

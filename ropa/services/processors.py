@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from ropa.services.access import Action, Principal, authorize
-from ropa.services.changes import Change, existing, new_state, open_transaction, patched, single
+from ropa.services.changes import (
+    Change,
+    new_state,
+    open_transaction,
+    patched,
+    single,
+    update_record,
+)
 from ropa.services.runtime import Runtime
 from ropa.store.tables import Processor
 
@@ -36,23 +43,13 @@ def register_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) 
 def update_processor(
     rt: Runtime, principal: Principal, processor_id: str, data: dict[str, Any]
 ) -> Change:
-    return _change(rt, principal, processor_id, "updateProcessor", data)
+    return update_record(
+        rt, principal, Action.WRITE_RECORDS, "Processor", processor_id, "updateProcessor", data
+    )
 
 
 def retire_processor(rt: Runtime, principal: Principal, processor_id: str) -> Change:
-    return _change(rt, principal, processor_id, "retireProcessor", {"status": "RETIRED"})
-
-
-def _change(
-    rt: Runtime, principal: Principal, processor_id: str, op: str, data: dict[str, Any]
-) -> Change:
-    org_id = principal.org_id or ""
-    authorize(principal, Action.WRITE_RECORDS, org_id)
-    with open_transaction(rt, principal, org_id) as tx:
-        row = existing(tx, "Processor", processor_id)
-        state = patched(row, data)
-        if state == row.to_state():
-            return Change(state, None, "Processor")
-        tx.update(row, op, state)
-        receipts = tx.commit()
-    return Change(state, single(receipts, processor_id), "Processor")
+    return update_record(
+        rt, principal, Action.WRITE_RECORDS, "Processor", processor_id, "retireProcessor",
+        {"status": "RETIRED"},
+    )

@@ -4,60 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from ropa.services.access import Action, Principal, authorize
-from ropa.services.changes import (
-    Change,
-    existing,
-    new_state,
-    open_transaction,
-    patched,
-    require,
-    single,
-)
+from ropa.services.access import Action, Principal
+from ropa.services.changes import Change, create_record, delete_record, require, update_record
 from ropa.services.runtime import Runtime
-from ropa.store.tables import Transfer
 from ropa.store.write_path import Transaction
+
+WRITE = Action.WRITE_RECORDS
 
 
 def record_transfer(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Change:
-    org_id = principal.org_id or ""
-    authorize(principal, Action.WRITE_RECORDS, org_id)
-    state = new_state("Transfer", data)
-    with open_transaction(rt, principal, org_id) as tx:
-        _check_references(tx, state)
-        tx.create(Transfer, "recordTransfer", state)
-        receipts = tx.commit()
-    return Change(state, single(receipts, state["id"]), "Transfer")
+    return create_record(
+        rt, principal, WRITE, "Transfer", "recordTransfer", data, references=_references
+    )
 
 
 def update_transfer(
     rt: Runtime, principal: Principal, transfer_id: str, data: dict[str, Any]
 ) -> Change:
-    org_id = principal.org_id or ""
-    authorize(principal, Action.WRITE_RECORDS, org_id)
-    with open_transaction(rt, principal, org_id) as tx:
-        row = existing(tx, "Transfer", transfer_id)
-        state = patched(row, data)
-        if state == row.to_state():
-            return Change(state, None, "Transfer")
-        _check_references(tx, state)
-        tx.update(row, "updateTransfer", state)
-        receipts = tx.commit()
-    return Change(state, single(receipts, transfer_id), "Transfer")
+    return update_record(
+        rt, principal, WRITE, "Transfer", transfer_id, "updateTransfer", data,
+        references=_references,
+    )
 
 
 def remove_transfer(rt: Runtime, principal: Principal, transfer_id: str) -> Change:
-    org_id = principal.org_id or ""
-    authorize(principal, Action.WRITE_RECORDS, org_id)
-    with open_transaction(rt, principal, org_id) as tx:
-        row = existing(tx, "Transfer", transfer_id)
-        before = row.to_state()
-        tx.delete(row, "removeTransfer")
-        receipts = tx.commit()
-    return Change(before, single(receipts, transfer_id), "Transfer")
+    return delete_record(rt, principal, WRITE, "Transfer", transfer_id, "removeTransfer")
 
 
-def _check_references(tx: Transaction, state: dict[str, Any]) -> None:
+def _references(tx: Transaction, state: dict[str, Any]) -> None:
     require(tx, "ProcessingActivity", state["activityId"], "activityId")
     if state.get("recipientProcessorId"):
         require(tx, "Processor", state["recipientProcessorId"], "recipientProcessorId")
