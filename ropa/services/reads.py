@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
 
-from ropa.errors import NotFoundError, ValidationError, FieldError
+from ropa.errors import FieldError, NotFoundError, ValidationError
 from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
@@ -116,7 +116,7 @@ def _fetch(
     stmt = select(*_state_columns(table)).where(visible(table, view), *where).order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return _states(table, conn.execute(stmt))
+    return _states(table, conn.execute(stmt).all())  # fetchall: rows decoded in C
 
 
 @cache
@@ -197,7 +197,7 @@ def page(
     stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
     with rt.db.read() as conn:
         total = conn.execute(count_stmt).scalar_one()
-        states = _states(table, conn.execute(stmt))
+        states = _states(table, conn.execute(stmt).all())
     has_next = len(states) > limit
     states = states[:limit]
     sort_key = _camel(sort_name)
