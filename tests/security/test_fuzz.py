@@ -164,14 +164,17 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, list[str]], Pa
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
+            deadline = time.monotonic() + 90  # a loaded CI machine imports slowly
+            while True:
                 try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2):
                         break
                 except OSError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError(f"the service did not start: {log.read_text()[-2000:]}")
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"the service did not start: {log.read_text()[-2000:]}"
+                        ) from None
+                    time.sleep(0.2)
             yield f"{base}/graphql", token, ids, log
         finally:
             server.terminate()
