@@ -1,0 +1,144 @@
+"""Writes with the ledger against the same writes without it, and 8 concurrent writers.
+
+    .venv/bin/python -m bench.mutations                     # PostgreSQL
+    .venv/bin/python -m bench.mutations --backend sqlite
+
+1. One write at a time, interleaved: `registerProcessor` through the write path (validate,
+   lock the head, sign the entry, add the Merkle nodes, sign the checkpoint, commit) against
+   the same validated row inserted with a plain SQLAlchemy INSERT in one transaction (into
+   a scratch organisation with no ledger, deleted afterwards). Medians, p99, their ratio.
+2. 8 writer processes at once (PostgreSQL; processes, so the GIL is not what is measured):
+   all into one organisation (its ledger serialises them on the head row) and each into
+   its own; per-write latency p50/p99, and throughput in total and per organisation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, insert
+
+from bench.common import median, ms, percentile, runtime, table
+from ropa.errors import NotFoundError
+from ropa.services import organizations, processors
+from ropa.services.access import SYSTEM_PRINCIPAL, Principal
+from ropa.services.changes import new_state
+from ropa.services.runtime import Runtime
+from ropa.store.tables import Processor
+
+WRITERS = 8
+
+
+def _vendor(i: int) -> dict[str, Any]:
+    return {"name": f"Writer vendor {i}", "legalName": f"Writer vendor {i} GmbH",
+            "country": "DE", "services": ["hosting"], "processingLocations": ["DE"],
+            "dpaSignedOn": "2025-01-01", "dpaReference": f"W-{i}",
+            "certifications": ["ISO 27001"]}
+
+
+def _org(rt: Runtime, slug: str) -> Principal:
+    from bench.common import in_org
+
+    try:
+        return in_org(rt, slug)
+    except NotFoundError:
+        change = organizations.create_organization(
+            rt, SYSTEM_PRINCIPAL, {"slug": slug, "name": slug, "roles": ["CONTROLLER"],
+                                   "country": "DE"})
+        assert change.state is not None
+        return Principal(SYSTEM_PRINCIPAL.actor, change.state["id"])
+
+
+def with_ledger(rt: Runtime, principal: Principal, i: int) -> None:
+    processors.register_processor(rt, principal, _vendor(i))
+
+
+def without_ledger(rt: Runtime, scratch_org: str, i: int) -> None:
+    state = new_state("Processor", {"status": "ACTIVE", **_vendor(i)})
+    with rt.db.engine.begin() as conn:
+        conn.execute(insert(Processor.__table__).values(  # type: ignore[attr-defined]
+            id=state["id"], org_id=scratch_org, valid_from=0, valid_to=None,
+            **Processor.row_values(state),
+        ))
+
+
+def one_at_a_time(rt: Runtime, n: int) -> None:
+    principal = _org(rt, "bench-writes")
+    scratch = str(uuid.uuid4())
+    ledger, plain = [], []
+    for i in range(5):  # connections, key and caches warmed
+        with_ledger(rt, principal, -i)
+        without_ledger(rt, scratch, -i)
+    for i in range(n):
+        started = time.perf_counter()
+        with_ledger(rt, principal, i)
+        ledger.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        without_ledger(rt, scratch, i)
+        plain.append(time.perf_counter() - started)
+    with rt.db.engine.begin() as conn:
+        conn.execute(delete(Processor.__table__).where(  # type: ignore[attr-defined]
+            Processor.__table__.c.org_id == scratch))  # type: ignore[attr-defined]
+    print(table([
+        ("with the ledger (registerProcessor)", ms(median(ledger)), ms(percentile(ledger, 99))),
+        ("without (plain INSERT, same row)", ms(median(plain)), ms(percentile(plain, 99))),
+        ("ratio", f"{median(ledger) / median(plain):.2f}",
+         f"{percentile(ledger, 99) / percentile(plain, 99):.2f}"),
+    ], (f"one write at a time, {n} each", "median", "p99")))
+
+
+def _writer(args: tuple[str, str, int, int]) -> list[float]:
+    backend, org_id, start, count = args
+    rt = runtime(backend)
+    principal = Principal(SYSTEM_PRINCIPAL.actor, org_id)
+    with_ledger(rt, principal, start - 1)  # connect and load the key first
+    out = []
+    for i in range(start, start + count):
+        started = time.perf_counter()
+        with_ledger(rt, principal, i)
+        out.append(time.perf_counter() - started)
+    rt.db.dispose()
+    return out
+
+
+def concurrent(rt: Runtime, backend: str, per_writer: int) -> None:
+    shared = _org(rt, "bench-writes").org_id or ""
+    own = [_org(rt, f"bench-writes-{k}").org_id or "" for k in range(WRITERS)]
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for label, orgs in (("8 writers, one organisation", [shared] * WRITERS),
+                        ("8 writers, one organisation each", own)):
+        jobs = [(backend, org, 10_000 * (k + 1), per_writer) for k, org in enumerate(orgs)]
+        with context.Pool(WRITERS) as pool:
+            started = time.perf_counter()
+            results = pool.map(_writer, jobs)
+            took = time.perf_counter() - started
+        latencies = [x for r in results for x in r]
+        total = len(latencies) / took
+        per_org = total / len(set(orgs))
+        rows.append((label, ms(percentile(latencies, 50)), ms(percentile(latencies, 99)),
+                     f"{total:.0f}", f"{per_org:.0f}"))
+    print(table(rows, (f"concurrent writes ({per_writer} per writer)", "p50", "p99",
+                       "writes/s", "writes/s per organisation")))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--per-writer", type=int, default=50)
+    args = parser.parse_args(argv)
+    rt = runtime(args.backend)
+    print(f"backend: {args.backend}")
+    one_at_a_time(rt, args.writes)
+    if args.backend == "postgresql":
+        concurrent(rt, args.backend, args.per_writer)
+    rt.db.dispose()
+
+
+if __name__ == "__main__":
+    main()
