@@ -1,24 +1,43 @@
-"""The domain's vocabularies as GraphQL enums (names and values are the GDPR's)."""
+"""The domain's vocabularies as GraphQL enums (names and values are the GDPR's).
+
+The classes are the domain's own, registered with strawberry, so the API and the domain
+can never disagree on a value.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from ropa.domain import vocabulary as v
+from ropa.domain.vocabulary import (
+    ActivityRole,
+    ActivityStatus,
+    Art9Condition,
+    Art34Exemption,
+    Art49Derogation,
+    BreachRisk,
+    BreachStatus,
+    DpiaStatus,
+    LegalBasisArticle,
+    NotificationPhase,
+    OrganizationRole,
+    ProcessorStatus,
+    Role,
+    SpecialCategory,
+    TransferMechanism,
+)
+from ropa.domain.vocabulary import Source as DataSource
 
-OrganizationRole = strawberry.enum(v.OrganizationRole)
-ActivityRole = strawberry.enum(v.ActivityRole)
-ActivityStatus = strawberry.enum(v.ActivityStatus)
-LegalBasisArticle = strawberry.enum(v.LegalBasisArticle)
-SpecialCategory = strawberry.enum(v.SpecialCategory)
-Art9Condition = strawberry.enum(v.Art9Condition)
-DataSource = strawberry.enum(v.Source, name="DataSource")
-DpiaStatus = strawberry.enum(v.DpiaStatus)
-ProcessorStatus = strawberry.enum(v.ProcessorStatus)
-TransferMechanism = strawberry.enum(v.TransferMechanism)
-Art49Derogation = strawberry.enum(v.Art49Derogation)
-BreachRisk = strawberry.enum(v.BreachRisk)
-BreachStatus = strawberry.enum(v.BreachStatus)
-NotificationPhase = strawberry.enum(v.NotificationPhase)
-Art34Exemption = strawberry.enum(v.Art34Exemption)
-Role = strawberry.enum(v.Role)
+for _enum in (
+    OrganizationRole, ActivityRole, ActivityStatus, LegalBasisArticle, SpecialCategory,
+    Art9Condition, DpiaStatus, ProcessorStatus, TransferMechanism, Art49Derogation,
+    BreachRisk, BreachStatus, NotificationPhase, Art34Exemption, Role,
+):
+    strawberry.enum(_enum)
+strawberry.enum(DataSource, name="DataSource")
+
+__all__ = [
+    "ActivityRole", "ActivityStatus", "Art9Condition", "Art34Exemption", "Art49Derogation",
+    "BreachRisk", "BreachStatus", "DataSource", "DpiaStatus", "LegalBasisArticle",
+    "NotificationPhase", "OrganizationRole", "ProcessorStatus", "Role", "SpecialCategory",
+    "TransferMechanism",
+]

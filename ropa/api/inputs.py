@@ -322,7 +322,7 @@ class NotifyAuthorityInput:
     authority: str
     notified_at: datetime
     reference: str | None = None
-    phase: enums.NotificationPhase = enums.NotificationPhase.INITIAL  # type: ignore[attr-defined]
+    phase: enums.NotificationPhase = enums.NotificationPhase.INITIAL
     delay_reasons: str | None = strawberry.field(
         default=None, description="Required when notifying after the 72 hours (Art. 33(1))."
     )

@@ -53,7 +53,10 @@ def _receipt(change: Change) -> Receipt | None:
     if r is None:
         return None
     return Receipt(
-        seq=r.seq, leaf_hash=r.leaf_hash, signature=r.signature, key_id=r.key_id,
+        seq=r.seq,
+        leaf_hash=r.leaf_hash,
+        signature=r.signature,
+        key_id=r.key_id,
         checkpoint=r.checkpoint,
     )
 
@@ -84,7 +87,7 @@ class Query:
         return Organization.of(state, view)
 
     @strawberry.field(description="Any record by its global ID (Relay).")
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         ctx = info.context
         type_name, rid = from_global_id(id)
         make = NODE_TYPES.get(type_name)
@@ -92,10 +95,10 @@ class Query:
             return None
         view = await ctx.in_thread(reads.locate, ctx.runtime, ctx.principal, type_name, rid)
         state = await ctx.records_by_id(view, type_name).load(rid)
-        return make.of(state, view) if state else None  # type: ignore[no-any-return]
+        return make.of(state, view) if state else None
 
     @strawberry.field(description="Every change to one record, oldest first.")
-    async def history(self, info: Info[Context, None], id: strawberry.ID) -> list[LedgerEntry]:  # noqa: A002
+    async def history(self, info: Info[Context, None], id: strawberry.ID) -> list[LedgerEntry]:
         ctx = info.context
         type_name, rid = from_global_id(id)
         view = await ctx.in_thread(reads.locate, ctx.runtime, ctx.principal, type_name, rid)
@@ -175,142 +178,158 @@ def _view(info: Info[Context, None], change: Change) -> reads.View:
 class Mutation:
     @strawberry.mutation
     async def register_processor(
-        self, info: Info[Context, None], input: i.RegisterProcessorInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RegisterProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.register_processor, i.to_dict(input))
-        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return ProcessorPayload(
+            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def update_processor(
-        self, info: Info[Context, None], input: i.UpdateProcessorInput  # noqa: A002
+        self, info: Info[Context, None], input: i.UpdateProcessorInput
     ) -> ProcessorPayload:
         rid = record_id(input.id, "Processor")
         c = await _run(info, processors.update_processor, rid, i.to_dict(input, skip=("id",)))
-        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return ProcessorPayload(
+            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def retire_processor(
-        self, info: Info[Context, None], input: i.RetireProcessorInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RetireProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.retire_processor, record_id(input.id, "Processor"))
-        return ProcessorPayload(processor=Processor.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return ProcessorPayload(
+            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def create_processing_activity(
-        self, info: Info[Context, None], input: i.CreateProcessingActivityInput  # noqa: A002
+        self, info: Info[Context, None], input: i.CreateProcessingActivityInput
     ) -> ProcessingActivityPayload:
         c = await _run(info, activities.create_processing_activity, i.to_dict(input))
         return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
             receipt=_receipt(c),
         )
 
     @strawberry.mutation
     async def update_processing_activity(
-        self, info: Info[Context, None], input: i.UpdateProcessingActivityInput  # noqa: A002
+        self, info: Info[Context, None], input: i.UpdateProcessingActivityInput
     ) -> ProcessingActivityPayload:
         rid = record_id(input.id, "ProcessingActivity")
         c = await _run(
             info, activities.update_processing_activity, rid, i.to_dict(input, skip=("id",))
         )
         return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
             receipt=_receipt(c),
         )
 
     @strawberry.mutation
     async def retire_processing_activity(
-        self, info: Info[Context, None], input: i.RetireProcessingActivityInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RetireProcessingActivityInput
     ) -> ProcessingActivityPayload:
         rid = record_id(input.id, "ProcessingActivity")
         c = await _run(info, activities.retire_processing_activity, rid)
         return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.state, _view(info, c)),  # type: ignore[arg-type]
+            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
             receipt=_receipt(c),
         )
 
     @strawberry.mutation
     async def engage_processor(
-        self, info: Info[Context, None], input: i.EngageProcessorInput  # noqa: A002
+        self, info: Info[Context, None], input: i.EngageProcessorInput
     ) -> ProcessorEngagementPayload:
         c = await _run(info, activities.engage_processor, input.as_data())
         return ProcessorEngagementPayload(
-            engagement=ProcessorEngagement.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+            engagement=ProcessorEngagement.of(c.record, _view(info, c)), receipt=_receipt(c)
         )
 
     @strawberry.mutation
     async def disengage_processor(
-        self, info: Info[Context, None], input: i.DisengageProcessorInput  # noqa: A002
+        self, info: Info[Context, None], input: i.DisengageProcessorInput
     ) -> ProcessorEngagementPayload:
         rid = record_id(input.id, "ProcessorEngagement")
         c = await _run(info, activities.disengage_processor, rid)
         return ProcessorEngagementPayload(
-            engagement=ProcessorEngagement.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+            engagement=ProcessorEngagement.of(c.record, _view(info, c)), receipt=_receipt(c)
         )
 
     @strawberry.mutation
     async def record_transfer(
-        self, info: Info[Context, None], input: i.RecordTransferInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RecordTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.record_transfer, input.as_data())
-        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
 
     @strawberry.mutation
     async def update_transfer(
-        self, info: Info[Context, None], input: i.UpdateTransferInput  # noqa: A002
+        self, info: Info[Context, None], input: i.UpdateTransferInput
     ) -> TransferPayload:
         rid = record_id(input.id, "Transfer")
         c = await _run(info, transfers.update_transfer, rid, input.as_data())
-        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
 
     @strawberry.mutation
     async def remove_transfer(
-        self, info: Info[Context, None], input: i.RemoveTransferInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RemoveTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.remove_transfer, record_id(input.id, "Transfer"))
-        return TransferPayload(transfer=Transfer.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
 
     @strawberry.mutation
     async def report_breach(
-        self, info: Info[Context, None], input: i.ReportBreachInput  # noqa: A002
+        self, info: Info[Context, None], input: i.ReportBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.report_breach, input.as_data())
-        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return BreachIncidentPayload(
+            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def update_breach(
-        self, info: Info[Context, None], input: i.UpdateBreachInput  # noqa: A002
+        self, info: Info[Context, None], input: i.UpdateBreachInput
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.update_breach, rid, input.as_data())
-        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return BreachIncidentPayload(
+            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def notify_authority(
-        self, info: Info[Context, None], input: i.NotifyAuthorityInput  # noqa: A002
+        self, info: Info[Context, None], input: i.NotifyAuthorityInput
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_authority, rid, i.to_dict(input, skip=("id",)))
-        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return BreachIncidentPayload(
+            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def notify_data_subjects(
-        self, info: Info[Context, None], input: i.NotifyDataSubjectsInput  # noqa: A002
+        self, info: Info[Context, None], input: i.NotifyDataSubjectsInput
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_data_subjects, rid, i.to_dict(input, skip=("id",)))
-        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return BreachIncidentPayload(
+            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def close_breach(
-        self, info: Info[Context, None], input: i.CloseBreachInput  # noqa: A002
+        self, info: Info[Context, None], input: i.CloseBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.close_breach, record_id(input.id, "BreachIncident"))
-        return BreachIncidentPayload(breach=BreachIncident.of(c.state, _view(info, c)), receipt=_receipt(c))  # type: ignore[arg-type]
+        return BreachIncidentPayload(
+            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
+        )
 
     @strawberry.mutation
     async def publish_privacy_policy(
-        self, info: Info[Context, None], input: i.PublishPrivacyPolicyInput  # noqa: A002
+        self, info: Info[Context, None], input: i.PublishPrivacyPolicyInput
     ) -> PrivacyPolicyPayload:
         data = i.to_dict(input, skip=("text",))
         ctx = info.context
@@ -318,42 +337,48 @@ class Mutation:
             policies.publish_privacy_policy, ctx.runtime, ctx.principal, data, input.text
         )
         return PrivacyPolicyPayload(
-            privacy_policy=PrivacyPolicy.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+            privacy_policy=PrivacyPolicy.of(c.record, _view(info, c)), receipt=_receipt(c)
         )
 
     @strawberry.mutation(description="Change the caller's organisation (DPO or ADMIN).")
     async def update_organization(
-        self, info: Info[Context, None], input: i.UpdateOrganizationInput  # noqa: A002
+        self, info: Info[Context, None], input: i.UpdateOrganizationInput
     ) -> OrganizationPayload:
         ctx = info.context
         org_id = ctx.principal.org_id or ""
         c = await _run(info, organizations.update_organization, org_id, i.to_dict(input))
         return OrganizationPayload(
-            organization=Organization.of(c.state, _view(info, c)), receipt=_receipt(c)  # type: ignore[arg-type]
+            organization=Organization.of(c.record, _view(info, c)), receipt=_receipt(c)
         )
-
 
     @strawberry.mutation(description="Issue a token (the DPO for its organisation, ADMIN for any).")
     async def create_token(
-        self, info: Info[Context, None], input: i.CreateTokenInput  # noqa: A002
+        self, info: Info[Context, None], input: i.CreateTokenInput
     ) -> CreateTokenPayload:
         ctx = info.context
         org_id = (
             record_id(input.organization_id, "Organization", "organizationId")
-            if input.organization_id else ctx.principal.org_id or ""
+            if input.organization_id
+            else ctx.principal.org_id or ""
         )
         issued = await ctx.in_thread(
-            tokens.create_token, ctx.runtime, ctx.principal, org_id, input.role.value,
-            input.name, _as_of(input.expires_at),
+            tokens.create_token,
+            ctx.runtime,
+            ctx.principal,
+            org_id,
+            input.role.value,
+            input.name,
+            _as_of(input.expires_at),
         )
         return CreateTokenPayload(
-            token=ApiToken.of(issued.change.state), secret=issued.secret,
+            token=ApiToken.of(issued.change.state),
+            secret=issued.secret,
             receipt=_receipt(issued.change),
         )
 
     @strawberry.mutation(description="Revoke a token: it is refused from now on.")
     async def revoke_token(
-        self, info: Info[Context, None], input: i.RevokeTokenInput  # noqa: A002
+        self, info: Info[Context, None], input: i.RevokeTokenInput
     ) -> RevokeTokenPayload:
         ctx = info.context
         rid = record_id(input.id, "ApiToken")
@@ -372,10 +397,13 @@ class RopaSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True, limits: Limits | None = None) -> strawberry.Schema:
     """The schema with its error masking and abuse limits (`ropa.api.limits`)."""
     extensions: list[Any] = [
-        ErrorCodes, *limit_extensions(limits or Limits(), introspection=introspection),
+        ErrorCodes,
+        *limit_extensions(limits or Limits(), introspection=introspection),
     ]
     return RopaSchema(
-        query=Query, mutation=Mutation, extensions=extensions,
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
         types=list(NODE_TYPES.values()),
     )
 

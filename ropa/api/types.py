@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry import Private
 from strawberry.types import Info
 
@@ -41,7 +42,7 @@ def build(cls: type[T], state: dict[str, Any] | None, **extra: Any) -> T | None:
     """An instance of strawberry type `cls` from a camelCase dict (None stays None)."""
     if state is None:
         return None
-    names = cls.__annotations__  # type: ignore[attr-defined]
+    names = cls.__annotations__
     values = {}
     for key, value in state.items():
         attr = _snake(key)
@@ -49,6 +50,10 @@ def build(cls: type[T], state: dict[str, Any] | None, **extra: Any) -> T | None:
             values[attr] = value
     values.update(extra)
     return cls(**values)
+
+
+def _json(value: dict[str, Any] | None) -> JSON | None:
+    return None if value is None else cast(JSON, value)
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -142,7 +147,7 @@ class AuthorityNotification:
     authority: str | None = None
     notified_at: datetime | None = None
     reference: str | None = None
-    phase: enums.NotificationPhase = enums.NotificationPhase.INITIAL  # type: ignore[attr-defined]
+    phase: enums.NotificationPhase = enums.NotificationPhase.INITIAL
     delay_reasons: str | None = None
 
 
@@ -601,7 +606,8 @@ class RecordChange:
         return cls(
             entity_type=r.entity_type,
             entity_id=strawberry.ID(to_global_id(r.entity_type, r.entity_id)),
-            name=r.name, before=r.before, after=r.after, fields=FieldChange.all(r.fields),
+            name=r.name, before=_json(r.before), after=_json(r.after),
+            fields=FieldChange.all(r.fields),
             entries=[
                 RecordChangeEntry(
                     seq=e.seq, ts=_instant(e.ts), op=e.op,  # type: ignore[arg-type]
@@ -764,8 +770,9 @@ class LedgerEntry:
     def of(cls, e: ledger_queries.EntryView) -> LedgerEntry:
         return cls(
             seq=e.seq, ts=_instant(e.ts), op=e.op, entity_type=e.entity_type,  # type: ignore[arg-type]
-            entity_id=to_global_id(e.entity_type, e.entity_id), actor_id=e.actor["id"],
-            actor_role=e.actor["role"], before=e.before, after=e.after,
+            entity_id=strawberry.ID(to_global_id(e.entity_type, e.entity_id)),
+            actor_id=e.actor["id"], actor_role=e.actor["role"], before=_json(e.before),
+            after=_json(e.after),
             canonical=e.canonical, leaf_hash=e.leaf_hash, signature=e.signature,
             key_id=e.key_id,
         )

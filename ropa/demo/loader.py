@@ -12,9 +12,10 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from ropa.errors import NotFoundError
 from ropa.services import activities, organizations, policies, processors, transfers
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
-from ropa.services.reads import NotFoundError, open_view
+from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
 
 DEMO_SLUGS = ("qualer", "qwiqi", "webengage", "qiscus", "qwasi")

@@ -32,6 +32,12 @@ class Change:
     receipt: Receipt | None
     entity_type: str
 
+    @property
+    def record(self) -> dict[str, Any]:
+        """The state: every change leaves (or, for a removal, names) a record."""
+        assert self.state is not None
+        return self.state
+
 
 def open_transaction(
     rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
@@ -83,11 +89,11 @@ def patched(row: VersionedRecord, data: dict[str, Any], **fixed: Any) -> dict[st
 
 
 def validated(entity_type: str, state: dict[str, Any]) -> dict[str, Any]:
+    table = TABLE_BY_TYPE[entity_type]
     for name, value in state.items():
         # lists are never null: null in an input means "none"
-        if value is None and name in TABLE_BY_TYPE[entity_type].state_fields:
-            if _default(TABLE_BY_TYPE[entity_type], name) == []:
-                state[name] = []
+        if value is None and name in table.state_fields and _default(table, name) == []:
+            state[name] = []
     _VALIDATORS[entity_type](state)
     return state
 

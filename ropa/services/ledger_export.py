@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from ropa.errors import NotFoundError
 from ropa.ledger.bundle import BundleWriter
@@ -46,8 +47,8 @@ def write_bundle(
 ) -> Path:
     with db.read() as conn:
         note = conn.execute(
-            select(LedgerCheckpoint.note).where(
-                LedgerCheckpoint.org_id == view.org_id, LedgerCheckpoint.size == view.size
+            select(col(LedgerCheckpoint.note)).where(
+                col(LedgerCheckpoint.org_id) == view.org_id, col(LedgerCheckpoint.size) == view.size
             )
         ).scalar_one_or_none()
         if note is None:
@@ -79,7 +80,7 @@ def _signed(row: LedgerEntry) -> SignedEntry:
 
 
 def _verifier_keys(conn: Any, key_ids: list[str]) -> list[str]:
-    rows = conn.execute(select(SigningKeyRecord.key_id, SigningKeyRecord.verifier_key)).all()
+    rows = conn.execute(select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))).all()
     by_id = {k: v for k, v in rows}
     return [by_id[k] for k in key_ids]
 
@@ -94,9 +95,10 @@ def live_state(conn: Any, view: View) -> dict[str, dict[str, Any]]:
             out[table.entity_type] = states
     # rotation entries (spec §4) leave SigningKey records; they live in the entries only
     rotations = conn.execute(
-        select(LedgerEntry.canonical).where(
-            LedgerEntry.org_id == view.org_id, LedgerEntry.entity_type == "SigningKey",
-            LedgerEntry.seq < view.size,
+        select(col(LedgerEntry.canonical)).where(
+            col(LedgerEntry.org_id) == view.org_id,
+            col(LedgerEntry.entity_type) == "SigningKey",
+            col(LedgerEntry.seq) < view.size,
         )
     ).scalars()
     for data in rotations:

@@ -16,7 +16,6 @@ from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
 from ropa.store.tables import LedgerEntry
 
-
 MAX_ENTRIES = 500  # one page of `Ledger.entries`
 
 
@@ -142,7 +141,7 @@ def verifier_keys(rt: Runtime) -> list[dict[str, Any]]:
 
     with rt.db.read() as conn:
         rows = conn.execute(
-            select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)  # type: ignore[arg-type]
+            select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)
         ).all()
     return [
         {"name": r.name, "keyId": r.key_id, "verifierKey": r.verifier_key,

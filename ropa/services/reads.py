@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from ropa.errors import FieldError, NotFoundError, ValidationError
 from ropa.services.access import Action, Principal, authorize, read_action
@@ -67,9 +68,9 @@ class Page:
 
 def visible(table: type[VersionedRecord], view: View) -> ColumnElement[bool]:
     return and_(
-        table.org_id == view.org_id,
-        table.valid_from < view.size,
-        or_(table.valid_to.is_(None), table.valid_to >= view.size),  # type: ignore[union-attr,operator]
+        col(table.org_id) == view.org_id,
+        col(table.valid_from) < view.size,
+        or_(col(table.valid_to).is_(None), col(table.valid_to) >= view.size),
     )
 
 
@@ -79,15 +80,15 @@ def open_view(
     """The view of organisation `slug` for this caller, and the organisation's state in it."""
     with rt.db.read() as conn:
         org_id = conn.execute(
-            select(Organization.id).where(Organization.slug == slug)
-            .order_by(Organization.valid_to.is_(None).desc(), Organization.valid_from.desc())  # type: ignore[union-attr]
+            select(col(Organization.id)).where(col(Organization.slug) == slug)
+            .order_by(col(Organization.valid_to).is_(None).desc(), col(Organization.valid_from).desc())
             .limit(1)
         ).scalar_one_or_none()
         if org_id is None:
             raise NotFoundError("organization not found")
         authorize(principal, Action.READ, org_id)
         view = _view(conn, org_id, as_of)
-        states = _fetch(conn, Organization, view, [Organization.id == org_id])
+        states = _fetch(conn, Organization, view, [col(Organization.id) == org_id])
     if not states:
         raise NotFoundError("organization not found at that instant")
     return view, states[0]
@@ -122,7 +123,7 @@ def _fetch(
 @cache
 def _state_columns(table: type[VersionedRecord]) -> tuple[Any, ...]:
     """The columns of a record's state, in `to_state` order: `id`, then `state_fields`."""
-    return (table.id, *(getattr(table, _snake(n)) for n in table.state_fields))
+    return (col(table.id), *(getattr(table, _snake(n)) for n in table.state_fields))
 
 
 def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -137,7 +138,7 @@ def by_ids(
 ) -> dict[str, dict[str, Any]]:
     table = TABLE_BY_TYPE[entity_type]
     with rt.db.read() as conn:
-        states = _fetch(conn, table, view, [table.id.in_(set(ids))])  # type: ignore[attr-defined]
+        states = _fetch(conn, table, view, [col(table.id).in_(set(ids))])
     return {s["id"]: s for s in states}
 
 
@@ -148,7 +149,7 @@ def by_parent(
     table = TABLE_BY_TYPE[entity_type]
     column = getattr(table, _snake(field))
     with rt.db.read() as conn:
-        states = _fetch(conn, table, view, [column.in_(set(parent_ids))], [table.id])
+        states = _fetch(conn, table, view, [column.in_(set(parent_ids))], [col(table.id)])
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in states:
         grouped[s[field]].append(s)
@@ -158,7 +159,7 @@ def by_parent(
 def all_records(rt: Runtime, view: View, entity_type: str) -> list[dict[str, Any]]:
     table = TABLE_BY_TYPE[entity_type]
     with rt.db.read() as conn:
-        return _fetch(conn, table, view, order=[table.id])
+        return _fetch(conn, table, view, order=[col(table.id)])
 
 
 # --- connections ------------------------------------------------------------------------
@@ -185,15 +186,15 @@ def page(
     sort_name, desc = _ORDER[entity_type]
     sort_col = getattr(table, sort_name)
     where = [visible(table, view), *_filters(table, view, filters)]
-    key = [func.coalesce(sort_col, ""), table.id]
+    key = [func.coalesce(sort_col, ""), col(table.id)]
     count_stmt = select(func.count()).select_from(table).where(*where)
     stmt = select(*_state_columns(table)).where(*where)
     if after:
         value, last_id = _decode_cursor(after)
         if desc:
-            stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, table.id < last_id)))
+            stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, col(table.id) < last_id)))
         else:
-            stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, table.id > last_id)))
+            stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, col(table.id) > last_id)))
     stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
     with rt.db.read() as conn:
         total = conn.execute(count_stmt).scalar_one()
@@ -218,17 +219,17 @@ def _filters(
         if value is None:
             continue
         if name == "search":
-            out.append(func.lower(table.name).contains(str(value).lower(), autoescape=True))  # type: ignore[attr-defined]
+            out.append(func.lower(getattr(table, "name")).contains(str(value).lower(), autoescape=True))
         elif name == "dataCategory":
             # the key itself or any key under it (user.contact matches user.contact.email)
-            text = cast(table.data_categories, String)  # type: ignore[attr-defined]
+            text = cast(getattr(table, "data_categories"), String)
             out.append(or_(text.contains(f'"{value}"', autoescape=True),
                            text.contains(f'"{value}.', autoescape=True)))
         elif name == "processorId" and table is ProcessingActivity:
-            engaged = select(ProcessorEngagement.activity_id).where(
-                visible(ProcessorEngagement, view), ProcessorEngagement.processor_id == value
+            engaged = select(col(ProcessorEngagement.activity_id)).where(
+                visible(ProcessorEngagement, view), col(ProcessorEngagement.processor_id) == value
             )
-            out.append(table.id.in_(engaged))  # type: ignore[attr-defined]
+            out.append(col(table.id).in_(engaged))
         else:
             out.append(getattr(table, _snake(name)) == value)
     return out
@@ -267,7 +268,7 @@ def locate(rt: Runtime, principal: Principal, entity_type: str, record_id: str) 
         raise NotFoundError("not found")
     with rt.db.read() as conn:
         org_id = conn.execute(
-            select(table.org_id).where(table.id == record_id).limit(1)  # type: ignore[arg-type]
+            select(col(table.org_id)).where(col(table.id) == record_id).limit(1)
         ).scalar_one_or_none()
         if org_id is None:
             raise NotFoundError(f"{entity_type} not found")

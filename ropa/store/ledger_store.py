@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ropa.ledger import merkle
 from ropa.ledger.canonical import canonical
@@ -68,7 +68,7 @@ def lock_head(session: Session, org_id: str) -> LedgerHead | None:
 
     On SQLite the whole database is already locked by `BEGIN IMMEDIATE`.
     """
-    stmt = select(LedgerHead).where(LedgerHead.org_id == org_id).with_for_update()
+    stmt = select(LedgerHead).where(col(LedgerHead.org_id) == org_id).with_for_update()
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -125,16 +125,16 @@ def receipt(row: LedgerEntry, checkpoint: str) -> Receipt:
 
 
 def read_head(conn: Connection, org_id: str) -> LedgerHead | None:
-    row = conn.execute(select(LedgerHead).where(LedgerHead.org_id == org_id)).first()
+    row = conn.execute(select(LedgerHead).where(col(LedgerHead.org_id) == org_id)).first()
     return LedgerHead.model_validate(row._mapping) if row else None
 
 
 def size_at(conn: Connection, org_id: str, ts: str) -> int:
     """How many entries the ledger held at instant `ts` (entries with ts <= the instant)."""
     stmt = (
-        select(LedgerEntry.seq)
-        .where(LedgerEntry.org_id == org_id, LedgerEntry.ts <= ts)
-        .order_by(LedgerEntry.seq.desc())
+        select(col(LedgerEntry.seq))
+        .where(col(LedgerEntry.org_id) == org_id, col(LedgerEntry.ts) <= ts)
+        .order_by(col(LedgerEntry.seq).desc())
         .limit(1)
     )
     seq = conn.execute(stmt).scalar_one_or_none()
@@ -147,8 +147,8 @@ def fetch_nodes(
     pairs = list(set(wanted))
     if not pairs:
         return {}
-    stmt = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-        LedgerNode.org_id == org_id, tuple_(LedgerNode.level, LedgerNode.idx).in_(pairs)
+    stmt = select(col(LedgerNode.level), col(LedgerNode.idx), col(LedgerNode.hash)).where(
+        col(LedgerNode.org_id) == org_id, tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(pairs)
     )
     return {(lvl, idx): bytes(h) for lvl, idx, h in conn.execute(stmt)}
 
@@ -170,9 +170,9 @@ def consistency_proof(conn: Connection, org_id: str, size1: int, size2: int) -> 
 def checkpoint_for(conn: Connection, org_id: str, seq: int) -> str | None:
     """The checkpoint of the first tree that included entry `seq`."""
     stmt = (
-        select(LedgerCheckpoint.note)
-        .where(LedgerCheckpoint.org_id == org_id, LedgerCheckpoint.size > seq)
-        .order_by(LedgerCheckpoint.size)
+        select(col(LedgerCheckpoint.note))
+        .where(col(LedgerCheckpoint.org_id) == org_id, col(LedgerCheckpoint.size) > seq)
+        .order_by(col(LedgerCheckpoint.size))
         .limit(1)
     )
     return conn.execute(stmt).scalar_one_or_none()
@@ -186,10 +186,10 @@ def entries(
     remaining = limit
     while remaining is None or remaining > 0:
         take = batch if remaining is None else min(batch, remaining)
-        stmt = select(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.seq > after)
+        stmt = select(LedgerEntry).where(col(LedgerEntry.org_id) == org_id, col(LedgerEntry.seq) > after)
         if entity_id is not None:
-            stmt = stmt.where(LedgerEntry.entity_id == entity_id)
-        rows = conn.execute(stmt.order_by(LedgerEntry.seq).limit(take)).all()
+            stmt = stmt.where(col(LedgerEntry.entity_id) == entity_id)
+        rows = conn.execute(stmt.order_by(col(LedgerEntry.seq)).limit(take)).all()
         if not rows:
             return
         for r in rows:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ropa.errors import ConfigurationError, ConflictError, LedgerGuardError, UnavailableError
 from ropa.ledger.canonical import format_ts
@@ -46,9 +46,7 @@ _ALLOWED = "ropa_write_path_objects"
 _GUARDED = (VersionedRecord, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerHead,
             SigningKeyRecord)
 _GUARDED_TABLES = frozenset(
-    t.__tablename__ for t in _GUARDED if hasattr(t, "__tablename__")  # type: ignore[misc]
-) | frozenset(
-    sub.__tablename__ for sub in VersionedRecord.__subclasses__()  # type: ignore[misc]
+    str(getattr(t, "__tablename__")) for t in (*_GUARDED[1:], *VersionedRecord.__subclasses__())
 )
 
 
@@ -155,12 +153,12 @@ class Transaction:
     def current(self, table: type[R], record_id: str) -> R | None:
         """The current version of a record of this organisation, or None."""
         stmt = select(table).where(
-            table.id == record_id, table.org_id == self.org_id, table.valid_to.is_(None)  # type: ignore[union-attr]
+            col(table.id) == record_id, col(table.org_id) == self.org_id, col(table.valid_to).is_(None)
         )
         return self.session.execute(stmt).scalar_one_or_none()
 
     def current_where(self, table: type[R], **equals: Any) -> list[R]:
-        stmt = select(table).where(table.org_id == self.org_id, table.valid_to.is_(None))  # type: ignore[union-attr]
+        stmt = select(table).where(col(table.org_id) == self.org_id, col(table.valid_to).is_(None))
         for column, value in equals.items():
             stmt = stmt.where(getattr(table, column) == value)
         return list(self.session.execute(stmt).scalars())
@@ -213,7 +211,7 @@ class Transaction:
         }
         row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
         self.entries.append(row)
-        return entry["seq"]  # type: ignore[no-any-return]
+        return row.seq
 
     def _add(self, obj: object) -> None:
         # allowed one by one: scanning `session.new` per entry made an import quadratic
@@ -241,7 +239,7 @@ class Transaction:
 def check_key(session: Session, key: SigningKey) -> None:
     """Refuse to write with a key that is not the deployment's current one."""
     latest = session.execute(
-        select(SigningKeyRecord).order_by(SigningKeyRecord.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+        select(SigningKeyRecord).order_by(col(SigningKeyRecord.created_at).desc()).limit(1)
     ).scalar_one_or_none()
     if latest is None:
         record = SigningKeyRecord(
@@ -342,7 +340,7 @@ def rotate_signing_key(
         with session.begin():
             check_key(session, old)
             heads = session.execute(
-                select(LedgerHead).order_by(LedgerHead.org_id).with_for_update()
+                select(LedgerHead).order_by(col(LedgerHead.org_id)).with_for_update()
             ).scalars().all()
             ts = now_ts()
             after = {"verifierKey": new.verifier_key, "previousKeyId": old.key_id.hex()}
@@ -374,6 +372,6 @@ def rotate_signing_key(
 
 def _latest_key_time(session: Session) -> str:
     latest = session.execute(
-        select(SigningKeyRecord.created_at).order_by(SigningKeyRecord.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+        select(col(SigningKeyRecord.created_at)).order_by(col(SigningKeyRecord.created_at).desc()).limit(1)
     ).scalar_one_or_none()
     return latest or ""
