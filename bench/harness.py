@@ -65,7 +65,7 @@ class Server:
     def url(self) -> str:
         return f"{self.base}/graphql"
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 90.0) -> Server:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603  (our own entry point)
                 [str(ROPA), "serve", "--port", str(self.port)], env=self.env,

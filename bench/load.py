@@ -138,10 +138,14 @@ async def reader(client: httpx.AsyncClient, target: Target, deadline: float,
 
 
 async def run(
-    writers: list[Target], readers: list[Target], seconds: float, timeout: float = 30.0
+    writers: list[Target], readers: list[Target], seconds: float, timeout: float = 30.0,
+    figures: Figures | None = None,
 ) -> tuple[Figures, float]:
-    """Drive the writers and readers until `seconds` have passed; every request is bounded."""
-    figures = Figures()
+    """Drive the writers and readers until `seconds` have passed; every request is bounded.
+
+    `figures`, when given, is filled as the run goes (another thread may watch it).
+    """
+    figures = figures if figures is not None else Figures()
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=len(writers) + len(readers) + 4)
