@@ -24,9 +24,12 @@ target_metadata = SQLModel.metadata
 def _url() -> str:
     """`-x url=...`, else ROPA_DATABASE_URL, else alembic.ini's."""
     given = context.get_x_argument(as_dictionary=True).get("url")
-    return given or os.environ.get("ROPA_DATABASE_URL") or config.get_main_option(
-        "sqlalchemy.url"
-    ) or "sqlite:///ropa.db"
+    return (
+        given
+        or os.environ.get("ROPA_DATABASE_URL")
+        or config.get_main_option("sqlalchemy.url")
+        or "sqlite:///ropa.db"
+    )
 
 
 def run_migrations_offline() -> None:

@@ -41,8 +41,11 @@ def _refusal(exc: UserError) -> Response:
     if isinstance(exc, ValidationError):
         extensions["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     headers = {"WWW-Authenticate": 'Bearer realm="ropa"'} if exc.code == "UNAUTHENTICATED" else {}
-    return JSONResponse({"errors": [{"message": str(exc), "extensions": extensions}]},
-                        status_code=_STATUS.get(exc.code, 400), headers=headers)
+    return JSONResponse(
+        {"errors": [{"message": str(exc), "extensions": extensions}]},
+        status_code=_STATUS.get(exc.code, 400),
+        headers=headers,
+    )
 
 
 class RopaGraphQL(GraphQL[Context, None]):
@@ -59,8 +62,13 @@ class RopaGraphQL(GraphQL[Context, None]):
                 principal = await run_in_threadpool(tokens.authenticate, self.runtime, header)
             except UnauthenticatedError:
                 principal = None
-        return Context(runtime=self.runtime, principal_or_none=principal, request=request,
-                       response=response, compiled=True)
+        return Context(
+            runtime=self.runtime,
+            principal_or_none=principal,
+            request=request,
+            response=response,
+            compiled=True,
+        )
 
     def encode_json(self, data: object) -> str | bytes:
         try:
@@ -73,7 +81,9 @@ class RopaGraphQL(GraphQL[Context, None]):
 
 
 def create_app(
-    runtime: Runtime | None = None, settings: Settings | None = None, limits: Limits | None = None,
+    runtime: Runtime | None = None,
+    settings: Settings | None = None,
+    limits: Limits | None = None,
 ) -> Starlette:
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     runtime = runtime or Runtime(settings)
@@ -109,25 +119,40 @@ def create_app(
                 tokens.authenticate, runtime, request.headers.get("authorization")
             )
             found = await run_in_threadpool(
-                ropa_export.download, runtime, principal, request.path_params["format"],
+                ropa_export.download,
+                runtime,
+                principal,
+                request.path_params["format"],
                 dict(request.query_params),
             )
         except UserError as exc:
             return _refusal(exc)
-        return Response(found.data, media_type=found.media_type, headers={
-            "Content-Disposition": f'attachment; filename="{found.filename}"',
-            "Cache-Control": "no-store",
-            "X-Ledger-Tree-Size": str(found.checkpoint.size),
-            "X-Ledger-Root-Hash": found.checkpoint.root_hash,
-        })
+        return Response(
+            found.data,
+            media_type=found.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{found.filename}"',
+                "Cache-Control": "no-store",
+                "X-Ledger-Tree-Size": str(found.checkpoint.size),
+                "X-Ledger-Root-Hash": found.checkpoint.root_hash,
+            },
+        )
 
     metrics = observability.Metrics(runtime)
     routes: list[BaseRoute] = [
-        Route("/graphql", protect(
-            ResultCache(GraphQLOverHTTP(graphql_app, runtime, metrics), runtime,
-                        schema_id=compiled.schema_id(schema)),
-            runtime, limits,
-        ), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            protect(
+                ResultCache(
+                    GraphQLOverHTTP(graphql_app, runtime, metrics),
+                    runtime,
+                    schema_id=compiled.schema_id(schema),
+                ),
+                runtime,
+                limits,
+            ),
+            methods=["GET", "POST"],
+        ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/ledger/keys", keys),

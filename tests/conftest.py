@@ -82,13 +82,18 @@ def pg_template(pg_available: bool, worker_tag: str) -> Iterator[str | None]:
     db.dispose()
     yield name
     with _pg_admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-    pg_template: str | None, worker_tag: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    pg_template: str | None,
+    worker_tag: str,
 ) -> Iterator[str]:
     """A freshly migrated, empty database of each backend, dropped after the test."""
     if request.param == "sqlite":
@@ -107,7 +112,9 @@ def database_url(
         )
     yield _pg_url(name)
     with _pg_admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -141,8 +148,7 @@ class Org:
 
 def make_org(rt: Runtime, slug: str | None = None, **fields: Any) -> Org:
     slug = slug or f"org-{uuid.uuid4().hex[:8]}"
-    data = {"slug": slug, "name": slug.title(), "roles": ["CONTROLLER"], "country": "DE",
-            **fields}
+    data = {"slug": slug, "name": slug.title(), "roles": ["CONTROLLER"], "country": "DE", **fields}
     change = organizations.create_organization(rt, SYSTEM_PRINCIPAL, data)
     assert change.state is not None
     org_id = change.state["id"]

@@ -24,7 +24,8 @@ def upgrade() -> None:
     op.create_table(
         "idempotency_key",
         sa.Column(
-            "org_id", sa.String(length=36).with_variant(sa.UUID(as_uuid=False), "postgresql"),
+            "org_id",
+            sa.String(length=36).with_variant(sa.UUID(as_uuid=False), "postgresql"),
             nullable=False,
         ),
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),

@@ -43,6 +43,7 @@ class Context:
     ) -> DataLoader[Any, Any]:
         found = self.loaders.get(key)
         if found is None:
+
             async def load(keys: list[Any]) -> list[Any]:
                 return await run_in_threadpool(batch, list(keys))
 

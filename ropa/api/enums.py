@@ -28,16 +28,40 @@ from ropa.domain.vocabulary import (
 from ropa.domain.vocabulary import Source as DataSource
 
 for _enum in (
-    OrganizationRole, ActivityRole, ActivityStatus, LegalBasisArticle, SpecialCategory,
-    Art9Condition, DpiaStatus, ProcessorStatus, TransferMechanism, Art49Derogation,
-    BreachRisk, BreachStatus, NotificationPhase, Art34Exemption, Role,
+    OrganizationRole,
+    ActivityRole,
+    ActivityStatus,
+    LegalBasisArticle,
+    SpecialCategory,
+    Art9Condition,
+    DpiaStatus,
+    ProcessorStatus,
+    TransferMechanism,
+    Art49Derogation,
+    BreachRisk,
+    BreachStatus,
+    NotificationPhase,
+    Art34Exemption,
+    Role,
 ):
     strawberry.enum(_enum)
 strawberry.enum(DataSource, name="DataSource")
 
 __all__ = [
-    "ActivityRole", "ActivityStatus", "Art9Condition", "Art34Exemption", "Art49Derogation",
-    "BreachRisk", "BreachStatus", "DataSource", "DpiaStatus", "LegalBasisArticle",
-    "NotificationPhase", "OrganizationRole", "ProcessorStatus", "Role", "SpecialCategory",
+    "ActivityRole",
+    "ActivityStatus",
+    "Art9Condition",
+    "Art34Exemption",
+    "Art49Derogation",
+    "BreachRisk",
+    "BreachStatus",
+    "DataSource",
+    "DpiaStatus",
+    "LegalBasisArticle",
+    "NotificationPhase",
+    "OrganizationRole",
+    "ProcessorStatus",
+    "Role",
+    "SpecialCategory",
     "TransferMechanism",
 ]

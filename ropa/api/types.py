@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry import Private
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ropa.api import enums
@@ -54,6 +54,10 @@ def build(cls: type[T], state: dict[str, Any] | None, **extra: Any) -> T | None:
 
 def _json(value: dict[str, Any] | None) -> JSON | None:
     return None if value is None else cast(JSON, value)
+
+
+def _moment(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -175,7 +179,9 @@ class Finding:
     @classmethod
     def of(cls, f: finding_rules.Finding) -> Finding:
         return cls(
-            code=f.code, severity=str(f.severity), entity_type=f.entity_type,
+            code=f.code,
+            severity=str(f.severity),
+            entity_type=f.entity_type,
             entity_id=strawberry.ID(to_global_id(f.entity_type, f.entity_id)),
             message=f.message,
         )
@@ -245,8 +251,11 @@ class Processor(Node):
     @classmethod
     def of(cls, state: dict[str, Any], view: View) -> Processor:
         return build(  # type: ignore[return-value]
-            cls, {**state, "subProcessors": _build_all(SubProcessor, state["subProcessors"])},
-            id=to_global_id("Processor", state["id"]), record_id=state["id"], view=view,
+            cls,
+            {**state, "subProcessors": _build_all(SubProcessor, state["subProcessors"])},
+            id=to_global_id("Processor", state["id"]),
+            record_id=state["id"],
+            view=view,
         )
 
     @strawberry.field(description="Engagements of this processor in activities.")
@@ -283,9 +292,7 @@ class ProcessorEngagement(Node):
 
     @strawberry.field
     async def activity(self, info: Info[Context, None]) -> ProcessingActivity | None:
-        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(
-            self.activity_id
-        )
+        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(self.activity_id)
         return ProcessingActivity.of(s, self.view) if s else None
 
 
@@ -308,8 +315,11 @@ class Transfer(Node):
     @classmethod
     def of(cls, state: dict[str, Any], view: View) -> Transfer:
         return build(  # type: ignore[return-value]
-            cls, {**state, "tia": build(TransferImpactAssessment, state["tia"])},
-            id=to_global_id("Transfer", state["id"]), record_id=state["id"], view=view,
+            cls,
+            {**state, "tia": build(TransferImpactAssessment, state["tia"])},
+            id=to_global_id("Transfer", state["id"]),
+            record_id=state["id"],
+            view=view,
         )
 
     @strawberry.field(description=_RECORD_FINDINGS)
@@ -327,9 +337,7 @@ class Transfer(Node):
 
     @strawberry.field
     async def activity(self, info: Info[Context, None]) -> ProcessingActivity | None:
-        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(
-            self.activity_id
-        )
+        s = await info.context.records_by_id(self.view, "ProcessingActivity").load(self.activity_id)
         return ProcessingActivity.of(s, self.view) if s else None
 
 
@@ -378,7 +386,8 @@ class ProcessingActivity(Node):
                 "dpia": build(Dpia, state["dpia"]),
                 "lastReviewedAt": _instant(state["lastReviewedAt"]),
             },
-            id=to_global_id("ProcessingActivity", state["id"]), record_id=state["id"],
+            id=to_global_id("ProcessingActivity", state["id"]),
+            record_id=state["id"],
             view=view,
         )
 
@@ -453,12 +462,15 @@ class BreachIncident(Node):
                 "subjectCommunication": build(
                     SubjectCommunication,
                     {**communication, "notifiedAt": _instant(communication.get("notifiedAt"))},
-                ) if communication else None,
+                )
+                if communication
+                else None,
             },
             id=to_global_id("BreachIncident", state["id"]),
             notification_deadline=breach_rules.notification_deadline(discovered),
             overdue=breach_rules.is_overdue(state, at or datetime.now(UTC)),
-            record_id=state["id"], view=view,
+            record_id=state["id"],
+            view=view,
         )
 
     @strawberry.field
@@ -503,11 +515,15 @@ class Connection(Generic[T]):
 
     @staticmethod
     def of(page: reads.Page, make: Any, view: View) -> Connection[Any]:
-        edges = [Edge(cursor=c, node=make(s, view)) for s, c in zip(page.states, page.cursors)]
+        edges = [
+            Edge(cursor=c, node=make(s, view))
+            for s, c in zip(page.states, page.cursors, strict=True)
+        ]
         return Connection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page.has_next, has_previous_page=page.has_previous,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
@@ -606,13 +622,19 @@ class RecordChange:
         return cls(
             entity_type=r.entity_type,
             entity_id=strawberry.ID(to_global_id(r.entity_type, r.entity_id)),
-            name=r.name, before=_json(r.before), after=_json(r.after),
+            name=r.name,
+            before=_json(r.before),
+            after=_json(r.after),
             fields=FieldChange.all(r.fields),
             entries=[
                 RecordChangeEntry(
-                    seq=e.seq, ts=_instant(e.ts), op=e.op,  # type: ignore[arg-type]
-                    actor_id=e.actor["id"], actor_role=e.actor["role"],
-                    leaf_hash=e.leaf_hash, fields=FieldChange.all(e.fields),
+                    seq=e.seq,
+                    ts=_moment(e.ts),
+                    op=e.op,
+                    actor_id=e.actor["id"],
+                    actor_role=e.actor["role"],
+                    leaf_hash=e.leaf_hash,
+                    fields=FieldChange.all(e.fields),
                 )
                 for e in r.entries
             ],
@@ -645,15 +667,24 @@ class Organization(Node):
     def of(cls, state: dict[str, Any], view: View) -> Organization:
         return build(  # type: ignore[return-value]
             cls,
-            {**state, "dpo": build(Dpo, state["dpo"]),
-             "euRepresentative": build(EuRepresentative, state["euRepresentative"])},
-            id=to_global_id("Organization", state["id"]), as_of=_instant(view.as_of),
+            {
+                **state,
+                "dpo": build(Dpo, state["dpo"]),
+                "euRepresentative": build(EuRepresentative, state["euRepresentative"]),
+            },
+            id=to_global_id("Organization", state["id"]),
+            as_of=_instant(view.as_of),
             view=view,
         )
 
     async def _page(
-        self, info: Info[Context, None], entity_type: str, filters: dict[str, Any],
-        first: int | None, after: str | None, make: Any,
+        self,
+        info: Info[Context, None],
+        entity_type: str,
+        filters: dict[str, Any],
+        first: int | None,
+        after: str | None,
+        make: Any,
     ) -> Connection[Any]:
         page = await info.context.in_thread(
             reads.page, info.context.runtime, self.view, entity_type, filters, first, after
@@ -662,8 +693,11 @@ class Organization(Node):
 
     @strawberry.field
     async def processing_activities(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
-        filter: ProcessingActivityFilter | None = None,  # noqa: A002
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProcessingActivityFilter | None = None,
     ) -> Connection[ProcessingActivity]:
         filters = _filter_dict(filter, {"processorId": "Processor"})
         return await self._page(
@@ -672,24 +706,31 @@ class Organization(Node):
 
     @strawberry.field
     async def processors(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
-        filter: ProcessorFilter | None = None,  # noqa: A002
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProcessorFilter | None = None,
     ) -> Connection[Processor]:
-        return await self._page(
-            info, "Processor", _filter_dict(filter), first, after, Processor.of
-        )
+        return await self._page(info, "Processor", _filter_dict(filter), first, after, Processor.of)
 
     @strawberry.field
     async def transfers(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
-        filter: TransferFilter | None = None,  # noqa: A002
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: TransferFilter | None = None,
     ) -> Connection[Transfer]:
         return await self._page(info, "Transfer", _filter_dict(filter), first, after, Transfer.of)
 
     @strawberry.field
     async def breaches(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
-        filter: BreachFilter | None = None,  # noqa: A002
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: BreachFilter | None = None,
     ) -> Connection[BreachIncident]:
         authorize(info.context.principal, Action.READ_BREACHES, self.view.org_id)
         return await self._page(
@@ -698,7 +739,10 @@ class Organization(Node):
 
     @strawberry.field
     async def privacy_policies(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[PrivacyPolicy]:
         return await self._page(info, "PrivacyPolicy", {}, first, after, PrivacyPolicy.of)
 
@@ -720,14 +764,21 @@ class Organization(Node):
         "has not. API tokens and key rotations only for roles that read the ledger."
     )
     async def changes(
-        self, info: Info[Context, None],
-        from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime,
+        self,
+        info: Info[Context, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
         entity_type: str | None = None,
     ) -> list[RecordChange]:
         ctx = info.context
         report = await ctx.in_thread(
-            changes_report.changes, ctx.runtime, ctx.principal, self.view.org_id,
-            _ts(from_), _ts(to), entity_type,
+            changes_report.changes,
+            ctx.runtime,
+            ctx.principal,
+            self.view.org_id,
+            _ts(from_),
+            _ts(to),
+            entity_type,
         )
         return [RecordChange.of(r) for r in report.records]
 
@@ -769,11 +820,18 @@ class LedgerEntry:
     @classmethod
     def of(cls, e: ledger_queries.EntryView) -> LedgerEntry:
         return cls(
-            seq=e.seq, ts=_instant(e.ts), op=e.op, entity_type=e.entity_type,  # type: ignore[arg-type]
+            seq=e.seq,
+            ts=_moment(e.ts),
+            op=e.op,
+            entity_type=e.entity_type,
             entity_id=strawberry.ID(to_global_id(e.entity_type, e.entity_id)),
-            actor_id=e.actor["id"], actor_role=e.actor["role"], before=_json(e.before),
+            actor_id=e.actor["id"],
+            actor_role=e.actor["role"],
+            before=_json(e.before),
             after=_json(e.after),
-            canonical=e.canonical, leaf_hash=e.leaf_hash, signature=e.signature,
+            canonical=e.canonical,
+            leaf_hash=e.leaf_hash,
+            signature=e.signature,
             key_id=e.key_id,
         )
 
@@ -790,7 +848,9 @@ class LedgerEntryConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="An RFC 9162 inclusion proof of entry `seq` in the tree of `treeSize`.")
+@strawberry.type(
+    description="An RFC 9162 inclusion proof of entry `seq` in the tree of `treeSize`."
+)
 class InclusionProof:
     seq: int
     tree_size: int
@@ -838,8 +898,12 @@ class Ledger:
     ) -> LedgerEntryConnection:
         after_seq = int(after) if after is not None and after.isdigit() else None
         rows = await info.context.in_thread(
-            ledger_queries.entries, info.context.runtime, info.context.principal,
-            self.org_id, first + 1, after_seq,
+            ledger_queries.entries,
+            info.context.runtime,
+            info.context.principal,
+            self.org_id,
+            first + 1,
+            after_seq,
         )
         has_next = len(rows) > first
         rows = rows[:first]
@@ -847,7 +911,8 @@ class Ledger:
         return LedgerEntryConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=has_next, has_previous_page=after_seq is not None,
+                has_next_page=has_next,
+                has_previous_page=after_seq is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -866,8 +931,11 @@ class Ledger:
             root = ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, tree_size)
             leaf = ledger_queries.entries(ctx.runtime, ctx.principal, self.org_id, 1, seq - 1)
             return InclusionProof(
-                seq=seq, tree_size=tree_size, leaf_hash=leaf[0].leaf_hash if leaf else "",
-                root_hash=root, hashes=hashes,
+                seq=seq,
+                tree_size=tree_size,
+                leaf_hash=leaf[0].leaf_hash if leaf else "",
+                root_hash=root,
+                hashes=hashes,
             )
 
         return await ctx.in_thread(prove)  # type: ignore[no-any-return]
@@ -883,8 +951,11 @@ class Ledger:
                 ctx.runtime, ctx.principal, self.org_id, from_size, to_size
             )
             return ConsistencyProof(
-                from_size=from_size, to_size=to_size,
-                from_root=ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, from_size),
+                from_size=from_size,
+                to_size=to_size,
+                from_root=ledger_queries.root_at(
+                    ctx.runtime, ctx.principal, self.org_id, from_size
+                ),
                 to_root=ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, to_size),
                 hashes=hashes,
             )
@@ -907,9 +978,12 @@ class ApiToken(Node):
     @classmethod
     def of(cls, state: dict[str, Any], view: View | None = None) -> ApiToken:
         return cls(
-            id=strawberry.ID(to_global_id("ApiToken", state["id"])), name=state["name"],
-            role=state["role"], created_at=_instant(state["createdAt"]),  # type: ignore[arg-type]
-            expires_at=_instant(state["expiresAt"]), revoked_at=_instant(state["revokedAt"]),
+            id=strawberry.ID(to_global_id("ApiToken", state["id"])),
+            name=state["name"],
+            role=state["role"],
+            created_at=_instant(state["createdAt"]),  # type: ignore[arg-type]
+            expires_at=_instant(state["expiresAt"]),
+            revoked_at=_instant(state["revokedAt"]),
             record_id=state["id"],
         )
 

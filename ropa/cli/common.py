@@ -13,7 +13,6 @@ from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
 
-
 # the invocation's context, set by the top-level callback (ropa.cli.main)
 INVOCATION: ContextVar[typer.Context | None] = ContextVar("invocation", default=None)
 

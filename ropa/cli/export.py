@@ -56,5 +56,8 @@ def export_ropa(
         return
     out.write_bytes(data)
     cp = export.checkpoint
-    typer.echo(f"wrote {out}: {len(export.controller)} controller and {len(export.processor)} "
-               f"processor records at ledger size {cp.size}, root {cp.root_hash}", err=True)
+    typer.echo(
+        f"wrote {out}: {len(export.controller)} controller and {len(export.processor)} "
+        f"processor records at ledger size {cp.size}, root {cp.root_hash}",
+        err=True,
+    )

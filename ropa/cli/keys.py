@@ -14,7 +14,9 @@ app = typer.Typer(no_args_is_help=True, help="The ledger's signing key.")
 
 @app.command()
 def init(
-    name: Annotated[str | None, typer.Option(help="Key name (default <prefix>-<yyyymmdd>).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Key name (default <prefix>-<yyyymmdd>).")
+    ] = None,
 ) -> None:
     """Create a signing key file (mode 0600) at ROPA_SIGNING_KEY_FILE."""
     from ropa.services.signing_keys import init_key_file
@@ -53,5 +55,7 @@ def rotate(
         fail(str(exc))
     typer.echo(f"rotated {len(receipts)} ledgers; new key in {rt.settings.key_file}")
     if rt.settings.key_env:
-        typer.echo(f"ROPA_SIGNING_KEY is set: replace it with the contents of {rt.settings.key_file}")
+        typer.echo(
+            f"ROPA_SIGNING_KEY is set: replace it with the contents of {rt.settings.key_file}"
+        )
     typer.echo(rt.signing_key().verifier_key)

@@ -52,7 +52,8 @@ def verify(
     bundle: Annotated[Path, typer.Argument(help="The exported bundle directory.")],
     key: Annotated[str, typer.Option(help="The first verifier key, from a trusted source.")],
     checkpoint: Annotated[
-        Path | None, typer.Option(help="A checkpoint kept from before: prove the ledger extends it.")
+        Path | None,
+        typer.Option(help="A checkpoint kept from before: prove the ledger extends it."),
     ] = None,
     database: Annotated[
         str | None, typer.Option(help="Compare the replay with this live database.")
@@ -75,7 +76,11 @@ def verify(
             live = database_state(database, cp.origin, cp.size)
         progress = _progress("verified")
         report = verify_bundle(
-            bundle, key, kept_checkpoint=kept, live_state=live, workers=workers,
+            bundle,
+            key,
+            kept_checkpoint=kept,
+            live_state=live,
+            workers=workers,
             progress=(lambda n: progress(n)) if progress else None,
         )
     except VerificationError as exc:

@@ -22,7 +22,10 @@ from ropa.cli.common import INVOCATION, fail, runtime, system_in
 from ropa.errors import RopaError
 
 app = typer.Typer(
-    name="ropa", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="ropa",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="GDPR records of processing activities over GraphQL, with a signed ledger.",
 )
 app.add_typer(keys_cli.app, name="keys")
@@ -63,7 +66,9 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Load the demo organisations and print a token.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo organisations and print a token.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
@@ -100,13 +105,27 @@ def serve(
 
     logs = logging_config()  # JSON lines with the request id; never a header or a body
     if workers > 1:
-        uvicorn.run("ropa.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_graceful_shutdown=30, log_config=logs)
+        uvicorn.run(
+            "ropa.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            timeout_graceful_shutdown=30,
+            log_config=logs,
+        )
     else:
         from ropa.app import create_app
 
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=30, log_config=logs)
+        uvicorn.run(
+            create_app(rt),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=30,
+            log_config=logs,
+        )
 
 
 def _ensure_key(rt: Any) -> None:
@@ -168,8 +187,10 @@ def token_list(org: Annotated[str, typer.Option(help="Organisation slug.")]) -> 
         principal = system_in(rt, org)
         for t in tokens.list_tokens(rt, principal, principal.org_id or ""):
             status = "revoked" if t["revokedAt"] else "active"
-            typer.echo(f"{t['id']}  {t['role']:8} {status:8} {t['name']}  "
-                       f"last used {t['lastUsedAt'] or 'never'}")
+            typer.echo(
+                f"{t['id']}  {t['role']:8} {status:8} {t['name']}  "
+                f"last used {t['lastUsedAt'] or 'never'}"
+            )
 
 
 @token_app.command("revoke")
@@ -201,10 +222,17 @@ def org_create(
 
     rt = runtime()
     with _errors():
-        change = organizations.create_organization(rt, SYSTEM_PRINCIPAL, {
-            "slug": slug, "name": name, "country": country.upper(),
-            "roles": [r.upper() for r in role], "contactEmail": contact_email,
-        })
+        change = organizations.create_organization(
+            rt,
+            SYSTEM_PRINCIPAL,
+            {
+                "slug": slug,
+                "name": name,
+                "country": country.upper(),
+                "roles": [r.upper() for r in role],
+                "contactEmail": contact_email,
+            },
+        )
     assert change.state is not None
     typer.echo(f"created {slug} ({change.state['id']})")
 

@@ -36,7 +36,8 @@ def is_loaded(rt: Runtime, slug: str) -> bool:
 
 
 def load_demo(
-    rt: Runtime, slugs: tuple[str, ...] = DEMO_SLUGS,
+    rt: Runtime,
+    slugs: tuple[str, ...] = DEMO_SLUGS,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
     """Load every demo organisation not loaded yet; returns slug -> organisation id."""
@@ -70,15 +71,24 @@ def load_organization(rt: Runtime, data: dict[str, Any]) -> str:
         assert change.state is not None
         activity_id = change.state["id"]
         for eng in act.get("engagements", []):
-            activities.engage_processor(rt, system, {
-                "activityId": activity_id, "processorId": processor_ids[eng["processor"]],
-                **{k: v for k, v in eng.items() if k != "processor"},
-            })
+            activities.engage_processor(
+                rt,
+                system,
+                {
+                    "activityId": activity_id,
+                    "processorId": processor_ids[eng["processor"]],
+                    **{k: v for k, v in eng.items() if k != "processor"},
+                },
+            )
         for tr in act.get("transfers", []):
             ref = tr.get("recipientProcessor")
-            transfers.record_transfer(rt, system, {
-                "activityId": activity_id,
-                "recipientProcessorId": processor_ids[ref] if ref else None,
-                **{k: v for k, v in tr.items() if k != "recipientProcessor"},
-            })
+            transfers.record_transfer(
+                rt,
+                system,
+                {
+                    "activityId": activity_id,
+                    "recipientProcessorId": processor_ids[ref] if ref else None,
+                    **{k: v for k, v in tr.items() if k != "recipientProcessor"},
+                },
+            )
     return org_id

@@ -1,1 +1,1 @@
-"""Use cases: one function per change (each one transaction through the write path) and the reads."""
+"""Use cases: one function per change (one transaction through the write path), and reads."""

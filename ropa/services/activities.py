@@ -12,9 +12,7 @@ from ropa.store.write_path import Transaction
 WRITE = Action.WRITE_RECORDS
 
 
-def create_processing_activity(
-    rt: Runtime, principal: Principal, data: dict[str, Any]
-) -> Change:
+def create_processing_activity(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Change:
     data = {"status": "ACTIVE", "role": "CONTROLLER", **data}
     return create_record(
         rt, principal, WRITE, "ProcessingActivity", "createProcessingActivity", data
@@ -31,7 +29,12 @@ def update_processing_activity(
 
 def retire_processing_activity(rt: Runtime, principal: Principal, activity_id: str) -> Change:
     return update_record(
-        rt, principal, WRITE, "ProcessingActivity", activity_id, "retireProcessingActivity",
+        rt,
+        principal,
+        WRITE,
+        "ProcessingActivity",
+        activity_id,
+        "retireProcessingActivity",
         {"status": "RETIRED"},
     )
 
@@ -39,7 +42,12 @@ def retire_processing_activity(rt: Runtime, principal: Principal, activity_id: s
 def engage_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Change:
     """An activity uses a processor, for a purpose, with these data categories, there."""
     return create_record(
-        rt, principal, WRITE, "ProcessorEngagement", "engageProcessor", data,
+        rt,
+        principal,
+        WRITE,
+        "ProcessorEngagement",
+        "engageProcessor",
+        data,
         references=_engagement_references,
     )
 

@@ -43,8 +43,13 @@ def open_transaction(
     rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
 ) -> Transaction:
     return Transaction(
-        rt.db, org_id, principal.actor, rt.signing_key(), rt.settings.ledger_prefix,
-        creating_org=creating_org, idempotency=idempotency.record_for(org_id),
+        rt.db,
+        org_id,
+        principal.actor,
+        rt.signing_key(),
+        rt.settings.ledger_prefix,
+        creating_org=creating_org,
+        idempotency=idempotency.record_for(org_id),
     )
 
 
@@ -152,8 +157,14 @@ def _no_references(_tx: Transaction, _state: dict[str, Any]) -> None:
 
 
 def create_record(
-    rt: Runtime, principal: Principal, action: Action, entity_type: str, op: str,
-    data: dict[str, Any], *, references: References = _no_references,
+    rt: Runtime,
+    principal: Principal,
+    action: Action,
+    entity_type: str,
+    op: str,
+    data: dict[str, Any],
+    *,
+    references: References = _no_references,
 ) -> Change:
     """The common shape of a use case that adds a record of the caller's organisation."""
     org_id = principal.org_id or ""
@@ -167,9 +178,15 @@ def create_record(
 
 
 def update_record(
-    rt: Runtime, principal: Principal, action: Action, entity_type: str, record_id: str,
-    op: str, change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]],
-    *, references: References = _no_references,
+    rt: Runtime,
+    principal: Principal,
+    action: Action,
+    entity_type: str,
+    record_id: str,
+    op: str,
+    change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    references: References = _no_references,
     transition: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Change:
     """The common shape of a use case that changes one record: `change` is the fields to
@@ -194,7 +211,11 @@ def update_record(
 
 
 def delete_record(
-    rt: Runtime, principal: Principal, action: Action, entity_type: str, record_id: str,
+    rt: Runtime,
+    principal: Principal,
+    action: Action,
+    entity_type: str,
+    record_id: str,
     op: str,
 ) -> Change:
     """The common shape of a use case that removes a record (its history stays)."""

@@ -33,7 +33,10 @@ from ropa.store.tables import (
 
 
 def export_ledger(
-    rt: Runtime, principal: Principal, slug: str, out_dir: Path,
+    rt: Runtime,
+    principal: Principal,
+    slug: str,
+    out_dir: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     view, _org = open_view(rt, principal, slug)
@@ -42,7 +45,9 @@ def export_ledger(
 
 
 def write_bundle(
-    db: Database, view: View, out_dir: Path,
+    db: Database,
+    view: View,
+    out_dir: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     with db.read() as conn:
@@ -74,14 +79,19 @@ def write_bundle(
 
 def _signed(row: LedgerEntry) -> SignedEntry:
     return SignedEntry(
-        seq=row.seq, canonical=bytes(row.canonical), leaf_hash=bytes(row.leaf_hash),
-        signature=bytes(row.signature), key_id=bytes.fromhex(row.key_id),
+        seq=row.seq,
+        canonical=bytes(row.canonical),
+        leaf_hash=bytes(row.leaf_hash),
+        signature=bytes(row.signature),
+        key_id=bytes.fromhex(row.key_id),
     )
 
 
 def _verifier_keys(conn: Any, key_ids: list[str]) -> list[str]:
-    rows = conn.execute(select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))).all()
-    by_id = {k: v for k, v in rows}
+    rows = conn.execute(
+        select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))
+    ).all()
+    by_id = dict(rows)
     return [by_id[k] for k in key_ids]
 
 

@@ -40,10 +40,17 @@ class EntryView:
 def entry_view(row: LedgerEntry) -> EntryView:
     entry = json.loads(row.canonical)
     return EntryView(
-        seq=row.seq, ts=row.ts, op=row.op, entity_type=row.entity_type,
-        entity_id=row.entity_id, actor=entry["actor"], before=entry["before"],
-        after=entry["after"], canonical=row.canonical.decode("utf-8"),
-        leaf_hash=row.leaf_hash.hex(), signature=base64.b64encode(row.signature).decode(),
+        seq=row.seq,
+        ts=row.ts,
+        op=row.op,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        actor=entry["actor"],
+        before=entry["before"],
+        after=entry["after"],
+        canonical=row.canonical.decode("utf-8"),
+        leaf_hash=row.leaf_hash.hex(),
+        signature=base64.b64encode(row.signature).decode(),
         key_id=row.key_id,
     )
 
@@ -72,15 +79,13 @@ def entries(
     if first < 0 or first > MAX_ENTRIES + 1:  # the API asks one more, to see a next page
         raise ValidationError(FieldError("first", f"between 0 and {MAX_ENTRIES}"))
     with rt.db.read() as conn:
-        rows = list(ledger_store.entries(
-            conn, org_id, after=-1 if after is None else after, limit=first
-        ))
+        rows = list(
+            ledger_store.entries(conn, org_id, after=-1 if after is None else after, limit=first)
+        )
     return [entry_view(r) for r in rows]
 
 
-def history(
-    rt: Runtime, principal: Principal, org_id: str, entity_id: str
-) -> list[EntryView]:
+def history(rt: Runtime, principal: Principal, org_id: str, entity_id: str) -> list[EntryView]:
     """Every change to one record, oldest first."""
     authorize(principal, Action.READ, org_id)
     with rt.db.read() as conn:
@@ -116,9 +121,7 @@ def consistency_proof(
         _check_size(conn, org_id, to_size, "toSize")
         if from_size < 1 or from_size > to_size:
             raise ValidationError(FieldError("fromSize", "between 1 and toSize"))
-        return [
-            h.hex() for h in ledger_store.consistency_proof(conn, org_id, from_size, to_size)
-        ]
+        return [h.hex() for h in ledger_store.consistency_proof(conn, org_id, from_size, to_size)]
 
 
 def root_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str:
@@ -140,11 +143,14 @@ def verifier_keys(rt: Runtime) -> list[dict[str, Any]]:
     from ropa.store.tables import SigningKeyRecord
 
     with rt.db.read() as conn:
-        rows = conn.execute(
-            select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)
-        ).all()
+        rows = conn.execute(select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)).all()
     return [
-        {"name": r.name, "keyId": r.key_id, "verifierKey": r.verifier_key,
-         "previousKeyId": r.previous_key_id, "createdAt": r.created_at}
+        {
+            "name": r.name,
+            "keyId": r.key_id,
+            "verifierKey": r.verifier_key,
+            "previousKeyId": r.previous_key_id,
+            "createdAt": r.created_at,
+        }
         for r in rows
     ]

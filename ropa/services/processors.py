@@ -50,6 +50,11 @@ def update_processor(
 
 def retire_processor(rt: Runtime, principal: Principal, processor_id: str) -> Change:
     return update_record(
-        rt, principal, Action.WRITE_RECORDS, "Processor", processor_id, "retireProcessor",
+        rt,
+        principal,
+        Action.WRITE_RECORDS,
+        "Processor",
+        processor_id,
+        "retireProcessor",
         {"status": "RETIRED"},
     )

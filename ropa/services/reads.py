@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import typing
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,8 +81,11 @@ def open_view(
     """The view of organisation `slug` for this caller, and the organisation's state in it."""
     with rt.db.read() as conn:
         org_id = conn.execute(
-            select(col(Organization.id)).where(col(Organization.slug) == slug)
-            .order_by(col(Organization.valid_to).is_(None).desc(), col(Organization.valid_from).desc())
+            select(col(Organization.id))
+            .where(col(Organization.slug) == slug)
+            .order_by(
+                col(Organization.valid_to).is_(None).desc(), col(Organization.valid_from).desc()
+            )
             .limit(1)
         ).scalar_one_or_none()
         if org_id is None:
@@ -110,8 +114,11 @@ def _view(conn: Connection, org_id: str, as_of: str | None) -> View:
 
 
 def _fetch(
-    conn: Connection, table: type[VersionedRecord], view: View,
-    where: Iterable[ColumnElement[bool]] = (), order: Iterable[Any] = (),
+    conn: Connection,
+    table: type[VersionedRecord],
+    view: View,
+    where: Iterable[ColumnElement[bool]] = (),
+    order: Iterable[Any] = (),
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     stmt = select(*_state_columns(table)).where(visible(table, view), *where).order_by(*order)
@@ -133,9 +140,7 @@ def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str,
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def by_ids(
-    rt: Runtime, view: View, entity_type: str, ids: list[str]
-) -> dict[str, dict[str, Any]]:
+def by_ids(rt: Runtime, view: View, entity_type: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     table = TABLE_BY_TYPE[entity_type]
     with rt.db.read() as conn:
         states = _fetch(conn, table, view, [col(table.id).in_(set(ids))])
@@ -175,8 +180,12 @@ _ORDER = {
 
 
 def page(
-    rt: Runtime, view: View, entity_type: str, filters: dict[str, Any],
-    first: int | None, after: str | None,
+    rt: Runtime,
+    view: View,
+    entity_type: str,
+    filters: dict[str, Any],
+    first: int | None,
+    after: str | None,
 ) -> Page:
     """One page of a cursor connection (Relay), with the dashboard's filters."""
     table = TABLE_BY_TYPE[entity_type]
@@ -219,12 +228,20 @@ def _filters(
         if value is None:
             continue
         if name == "search":
-            out.append(func.lower(getattr(table, "name")).contains(str(value).lower(), autoescape=True))
+            out.append(
+                func.lower(typing.cast(Any, table).name).contains(
+                    str(value).lower(), autoescape=True
+                )
+            )
         elif name == "dataCategory":
             # the key itself or any key under it (user.contact matches user.contact.email)
-            text = cast(getattr(table, "data_categories"), String)
-            out.append(or_(text.contains(f'"{value}"', autoescape=True),
-                           text.contains(f'"{value}.', autoescape=True)))
+            text = cast(typing.cast(Any, table).data_categories, String)
+            out.append(
+                or_(
+                    text.contains(f'"{value}"', autoescape=True),
+                    text.contains(f'"{value}.', autoescape=True),
+                )
+            )
         elif name == "processorId" and table is ProcessingActivity:
             engaged = select(col(ProcessorEngagement.activity_id)).where(
                 visible(ProcessorEngagement, view), col(ProcessorEngagement.processor_id) == value
@@ -262,7 +279,7 @@ def _snake(name: str) -> str:
 
 
 def locate(rt: Runtime, principal: Principal, entity_type: str, record_id: str) -> View:
-    """The current view of the organisation that owns record `record_id`, if the caller may see it."""
+    """The current view of the organisation owning `record_id`, if the caller may see it."""
     table = TABLE_BY_TYPE.get(entity_type)
     if table is None:
         raise NotFoundError("not found")

@@ -22,7 +22,13 @@ def update_transfer(
     rt: Runtime, principal: Principal, transfer_id: str, data: dict[str, Any]
 ) -> Change:
     return update_record(
-        rt, principal, WRITE, "Transfer", transfer_id, "updateTransfer", data,
+        rt,
+        principal,
+        WRITE,
+        "Transfer",
+        transfer_id,
+        "updateTransfer",
+        data,
         references=_references,
     )
 

@@ -23,9 +23,9 @@ WRITE_OPTION = "ropa_write"
 def normalise_url(url: str) -> str:
     """Accept `postgresql://` and `postgres://` and use psycopg 3 for them."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -55,9 +55,8 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only connection in one transaction (one snapshot on both databases)."""
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     def write_session(self) -> Session:
         """A session whose transaction takes the write lock (SQLite: BEGIN IMMEDIATE)."""

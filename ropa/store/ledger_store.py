@@ -57,8 +57,13 @@ def origin_for(prefix: str, org_id: str) -> str:
 
 def new_head(org_id: str, origin: str, key: SigningKey) -> LedgerHead:
     return LedgerHead(
-        org_id=org_id, origin=origin, size=0, frontier=[],
-        root_hash=merkle.EMPTY_ROOT.hex(), checkpoint="", key_id=key.key_id.hex(),
+        org_id=org_id,
+        origin=origin,
+        size=0,
+        frontier=[],
+        root_hash=merkle.EMPTY_ROOT.hex(),
+        checkpoint="",
+        key_id=key.key_id.hex(),
         last_ts=None,
     )
 
@@ -73,7 +78,10 @@ def lock_head(session: Session, org_id: str) -> LedgerHead | None:
 
 
 def append_entry(
-    session: Session, head: LedgerHead, key: SigningKey, entry: dict[str, Any],
+    session: Session,
+    head: LedgerHead,
+    key: SigningKey,
+    entry: dict[str, Any],
     add: Callable[[Any], None] | None = None,
 ) -> LedgerEntry:
     """Sign `entry` (whose seq must be the head's size) and add it and its nodes.
@@ -85,9 +93,15 @@ def append_entry(
     data = canonical(entry)
     leaf = merkle.leaf_hash(data)
     row = LedgerEntry(
-        org_id=head.org_id, seq=head.size, ts=entry["ts"], op=entry["op"],
-        entity_type=entry["entity"]["type"], entity_id=entry["entity"]["id"],
-        canonical=data, leaf_hash=leaf, signature=key.sign_entry(leaf),
+        org_id=head.org_id,
+        seq=head.size,
+        ts=entry["ts"],
+        op=entry["op"],
+        entity_type=entry["entity"]["type"],
+        entity_id=entry["entity"]["id"],
+        canonical=data,
+        leaf_hash=leaf,
+        signature=key.sign_entry(leaf),
         key_id=key.key_id.hex(),
     )
     frontier = [bytes.fromhex(h) for h in head.frontier]
@@ -115,9 +129,13 @@ def seal(session: Session, head: LedgerHead, key: SigningKey, ts: str) -> str:
 
 def receipt(row: LedgerEntry, checkpoint: str) -> Receipt:
     return Receipt(
-        seq=row.seq, leaf_hash=row.leaf_hash.hex(),
-        signature=base64.b64encode(row.signature).decode(), key_id=row.key_id,
-        checkpoint=checkpoint, entity_type=row.entity_type, entity_id=row.entity_id,
+        seq=row.seq,
+        leaf_hash=row.leaf_hash.hex(),
+        signature=base64.b64encode(row.signature).decode(),
+        key_id=row.key_id,
+        checkpoint=checkpoint,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
     )
 
 
@@ -148,7 +166,8 @@ def fetch_nodes(
     if not pairs:
         return {}
     stmt = select(col(LedgerNode.level), col(LedgerNode.idx), col(LedgerNode.hash)).where(
-        col(LedgerNode.org_id) == org_id, tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(pairs)
+        col(LedgerNode.org_id) == org_id,
+        tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(pairs),
     )
     return {(lvl, idx): bytes(h) for lvl, idx, h in conn.execute(stmt)}
 
@@ -162,9 +181,7 @@ def inclusion_proof(conn: Connection, org_id: str, seq: int, size: int) -> list[
 
 
 def consistency_proof(conn: Connection, org_id: str, size1: int, size2: int) -> list[bytes]:
-    return merkle.consistency_proof(
-        size1, size2, lambda wanted: fetch_nodes(conn, org_id, wanted)
-    )
+    return merkle.consistency_proof(size1, size2, lambda wanted: fetch_nodes(conn, org_id, wanted))
 
 
 def checkpoint_for(conn: Connection, org_id: str, seq: int) -> str | None:
@@ -179,14 +196,21 @@ def checkpoint_for(conn: Connection, org_id: str, seq: int) -> str | None:
 
 
 def entries(
-    conn: Connection, org_id: str, *, after: int = -1, limit: int | None = None,
-    entity_id: str | None = None, batch: int = 1000,
+    conn: Connection,
+    org_id: str,
+    *,
+    after: int = -1,
+    limit: int | None = None,
+    entity_id: str | None = None,
+    batch: int = 1000,
 ) -> Iterator[LedgerEntry]:
     """Entries in seq order, fetched in batches so memory stays flat."""
     remaining = limit
     while remaining is None or remaining > 0:
         take = batch if remaining is None else min(batch, remaining)
-        stmt = select(LedgerEntry).where(col(LedgerEntry.org_id) == org_id, col(LedgerEntry.seq) > after)
+        stmt = select(LedgerEntry).where(
+            col(LedgerEntry.org_id) == org_id, col(LedgerEntry.seq) > after
+        )
         if entity_id is not None:
             stmt = stmt.where(col(LedgerEntry.entity_id) == entity_id)
         rows = conn.execute(stmt.order_by(col(LedgerEntry.seq)).limit(take)).all()

@@ -86,9 +86,7 @@ def _version_indexes(table: str) -> tuple[Index, ...]:
 
 def _current_unique(name: str, *cols: str, extra: str = "") -> Index:
     where = "valid_to IS NULL" + (f" AND {extra}" if extra else "")
-    return Index(
-        name, *cols, unique=True, sqlite_where=text(where), postgresql_where=text(where)
-    )
+    return Index(name, *cols, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 class Organization(VersionedRecord, table=True):
@@ -99,7 +97,13 @@ class Organization(VersionedRecord, table=True):
     )
     entity_type: ClassVar[str] = "Organization"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "slug", "name", "roles", "country", "address", "contactEmail", "dpo",
+        "slug",
+        "name",
+        "roles",
+        "country",
+        "address",
+        "contactEmail",
+        "dpo",
         "euRepresentative",
     )
 
@@ -121,7 +125,11 @@ class PrivacyPolicy(VersionedRecord, table=True):
     )
     entity_type: ClassVar[str] = "PrivacyPolicy"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "version", "effectiveDate", "url", "sha256", "summary",
+        "version",
+        "effectiveDate",
+        "url",
+        "sha256",
+        "summary",
     )
 
     version: str
@@ -136,11 +144,29 @@ class ProcessingActivity(VersionedRecord, table=True):
     __table_args__ = _version_indexes("processing_activity")
     entity_type: ClassVar[str] = "ProcessingActivity"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "name", "description", "role", "controller", "jointControllers", "purposes",
-        "dataUses", "dataSubjectCategories", "dataCategories", "specialCategories",
-        "criminalOffenceData", "legalBases", "recipientCategories", "retention",
-        "securityMeasures", "sources", "automatedDecisionMaking", "dpia",
-        "systematicMonitoring", "largeScale", "status", "owner", "lastReviewedAt",
+        "name",
+        "description",
+        "role",
+        "controller",
+        "jointControllers",
+        "purposes",
+        "dataUses",
+        "dataSubjectCategories",
+        "dataCategories",
+        "specialCategories",
+        "criminalOffenceData",
+        "legalBases",
+        "recipientCategories",
+        "retention",
+        "securityMeasures",
+        "sources",
+        "automatedDecisionMaking",
+        "dpia",
+        "systematicMonitoring",
+        "largeScale",
+        "status",
+        "owner",
+        "lastReviewedAt",
     )
 
     name: str
@@ -173,15 +199,27 @@ class Processor(VersionedRecord, table=True):
     __table_args__ = (
         *_version_indexes("processor"),
         _current_unique(
-            "ux_processor_external_ref", "org_id", "external_ref",
+            "ux_processor_external_ref",
+            "org_id",
+            "external_ref",
             extra="external_ref IS NOT NULL",
         ),
     )
     entity_type: ClassVar[str] = "Processor"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "name", "legalName", "services", "country", "processingLocations", "dpaSignedOn",
-        "dpaReference", "dpaDataCategories", "subProcessors", "certifications", "dpf",
-        "status", "externalRef",
+        "name",
+        "legalName",
+        "services",
+        "country",
+        "processingLocations",
+        "dpaSignedOn",
+        "dpaReference",
+        "dpaDataCategories",
+        "subProcessors",
+        "certifications",
+        "dpf",
+        "status",
+        "externalRef",
     )
 
     name: str
@@ -208,7 +246,11 @@ class ProcessorEngagement(VersionedRecord, table=True):
     )
     entity_type: ClassVar[str] = "ProcessorEngagement"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "activityId", "processorId", "purpose", "dataCategories", "locations",
+        "activityId",
+        "processorId",
+        "purpose",
+        "dataCategories",
+        "locations",
     )
 
     activity_id: str = Field(sa_type=UUIDText)
@@ -227,8 +269,17 @@ class Transfer(VersionedRecord, table=True):
     )
     entity_type: ClassVar[str] = "Transfer"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "activityId", "recipientProcessorId", "recipientName", "fromCountry", "toCountry",
-        "mechanism", "sccModule", "derogation", "tia", "supplementaryMeasures", "startedOn",
+        "activityId",
+        "recipientProcessorId",
+        "recipientName",
+        "fromCountry",
+        "toCountry",
+        "mechanism",
+        "sccModule",
+        "derogation",
+        "tia",
+        "supplementaryMeasures",
+        "startedOn",
     )
 
     activity_id: str = Field(sa_type=UUIDText)
@@ -249,10 +300,23 @@ class BreachIncident(VersionedRecord, table=True):
     __table_args__ = _version_indexes("breach_incident")
     entity_type: ClassVar[str] = "BreachIncident"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "title", "nature", "occurredAt", "discoveredAt", "containedAt",
-        "dataSubjectCategories", "approxDataSubjects", "dataCategories", "approxRecords",
-        "consequences", "measures", "risk", "authorityNotifications", "subjectCommunication",
-        "subjectCommunicationExemption", "affectedActivityIds", "affectedProcessorIds",
+        "title",
+        "nature",
+        "occurredAt",
+        "discoveredAt",
+        "containedAt",
+        "dataSubjectCategories",
+        "approxDataSubjects",
+        "dataCategories",
+        "approxRecords",
+        "consequences",
+        "measures",
+        "risk",
+        "authorityNotifications",
+        "subjectCommunication",
+        "subjectCommunicationExemption",
+        "affectedActivityIds",
+        "affectedProcessorIds",
         "status",
     )
 
@@ -284,7 +348,12 @@ class ApiToken(VersionedRecord, table=True):
     )
     entity_type: ClassVar[str] = "ApiToken"
     state_fields: ClassVar[tuple[str, ...]] = (
-        "name", "role", "tokenHash", "createdAt", "expiresAt", "revokedAt",
+        "name",
+        "role",
+        "tokenHash",
+        "createdAt",
+        "expiresAt",
+        "revokedAt",
     )
 
     name: str
@@ -296,8 +365,14 @@ class ApiToken(VersionedRecord, table=True):
 
 
 RECORD_TABLES: tuple[type[VersionedRecord], ...] = (
-    Organization, PrivacyPolicy, ProcessingActivity, Processor, ProcessorEngagement,
-    Transfer, BreachIncident, ApiToken,
+    Organization,
+    PrivacyPolicy,
+    ProcessingActivity,
+    Processor,
+    ProcessorEngagement,
+    Transfer,
+    BreachIncident,
+    ApiToken,
 )
 TABLE_BY_TYPE: dict[str, type[VersionedRecord]] = {t.entity_type: t for t in RECORD_TABLES}
 

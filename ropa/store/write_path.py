@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
@@ -43,10 +43,16 @@ R = TypeVar("R", bound=VersionedRecord)
 log = logging.getLogger("ropa.store")
 
 _ALLOWED = "ropa_write_path_objects"
-_GUARDED = (VersionedRecord, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerHead,
-            SigningKeyRecord)
+_GUARDED = (
+    VersionedRecord,
+    LedgerEntry,
+    LedgerNode,
+    LedgerCheckpoint,
+    LedgerHead,
+    SigningKeyRecord,
+)
 _GUARDED_TABLES = frozenset(
-    str(getattr(t, "__tablename__")) for t in (*_GUARDED[1:], *VersionedRecord.__subclasses__())
+    str(cast(Any, t).__tablename__) for t in (*_GUARDED[1:], *VersionedRecord.__subclasses__())
 )
 
 
@@ -61,8 +67,15 @@ class Transaction:
     """
 
     def __init__(
-        self, db: Database, org_id: str, actor: Actor, key: SigningKey, prefix: str,
-        *, creating_org: bool = False, idempotency: IdempotencyKey | None = None,
+        self,
+        db: Database,
+        org_id: str,
+        actor: Actor,
+        key: SigningKey,
+        prefix: str,
+        *,
+        creating_org: bool = False,
+        idempotency: IdempotencyKey | None = None,
     ) -> None:
         self.db = db
         self.org_id = org_id
@@ -153,7 +166,9 @@ class Transaction:
     def current(self, table: type[R], record_id: str) -> R | None:
         """The current version of a record of this organisation, or None."""
         stmt = select(table).where(
-            col(table.id) == record_id, col(table.org_id) == self.org_id, col(table.valid_to).is_(None)
+            col(table.id) == record_id,
+            col(table.org_id) == self.org_id,
+            col(table.valid_to).is_(None),
         )
         return self.session.execute(stmt).scalar_one_or_none()
 
@@ -194,8 +209,12 @@ class Transaction:
     # -- internals ------------------------------------------------------------------------
 
     def _append(
-        self, op: str, entity_type: str, entity_id: str,
-        before: dict[str, Any] | None, after: dict[str, Any] | None,
+        self,
+        op: str,
+        entity_type: str,
+        entity_id: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
     ) -> int:
         assert self.head is not None
         entry = {
@@ -221,7 +240,10 @@ class Transaction:
     def _insert_version(self, table: type[R], state: dict[str, Any]) -> None:
         assert self.head is not None
         row = table(
-            id=state["id"], org_id=self.org_id, valid_from=self.head.size - 1, valid_to=None,
+            id=state["id"],
+            org_id=self.org_id,
+            valid_from=self.head.size - 1,
+            valid_to=None,
             **table.row_values(state),
         )
         self._allow(row)
@@ -243,8 +265,12 @@ def check_key(session: Session, key: SigningKey) -> None:
     ).scalar_one_or_none()
     if latest is None:
         record = SigningKeyRecord(
-            id=_uuid(), name=key.name, key_id=key.key_id.hex(),
-            verifier_key=key.verifier_key, previous_key_id=None, created_at=now_ts(),
+            id=_uuid(),
+            name=key.name,
+            key_id=key.key_id.hex(),
+            verifier_key=key.verifier_key,
+            previous_key_id=None,
+            created_at=now_ts(),
         )
         session.info[_ALLOWED].add(id(record))
         session.add(record)
@@ -339,27 +365,38 @@ def rotate_signing_key(
     try:
         with session.begin():
             check_key(session, old)
-            heads = session.execute(
-                select(LedgerHead).order_by(col(LedgerHead.org_id)).with_for_update()
-            ).scalars().all()
+            heads = (
+                session.execute(
+                    select(LedgerHead).order_by(col(LedgerHead.org_id)).with_for_update()
+                )
+                .scalars()
+                .all()
+            )
             ts = now_ts()
             after = {"verifierKey": new.verifier_key, "previousKeyId": old.key_id.hex()}
             written = []
             for head in heads:
                 allowed.add(id(head))
                 entry = {
-                    "v": 1, "origin": head.origin, "seq": head.size,
-                    "ts": max(ts, head.last_ts or ""), "actor": actor.as_json(),
+                    "v": 1,
+                    "origin": head.origin,
+                    "seq": head.size,
+                    "ts": max(ts, head.last_ts or ""),
+                    "actor": actor.as_json(),
                     "op": "rotateSigningKey",
                     "entity": {"type": "SigningKey", "id": record_id},
-                    "before": None, "after": after,
+                    "before": None,
+                    "after": after,
                 }
                 row = ledger_store.append_entry(session, head, old, entry)
                 note = ledger_store.seal(session, head, new, entry["ts"])
                 written.append((row, note))
             record = SigningKeyRecord(
-                id=record_id, name=new.name, key_id=new.key_id.hex(),
-                verifier_key=new.verifier_key, previous_key_id=old.key_id.hex(),
+                id=record_id,
+                name=new.name,
+                key_id=new.key_id.hex(),
+                verifier_key=new.verifier_key,
+                previous_key_id=old.key_id.hex(),
                 created_at=max(ts, _latest_key_time(session)),
             )
             session.add(record)
@@ -372,6 +409,8 @@ def rotate_signing_key(
 
 def _latest_key_time(session: Session) -> str:
     latest = session.execute(
-        select(col(SigningKeyRecord.created_at)).order_by(col(SigningKeyRecord.created_at).desc()).limit(1)
+        select(col(SigningKeyRecord.created_at))
+        .order_by(col(SigningKeyRecord.created_at).desc())
+        .limit(1)
     ).scalar_one_or_none()
     return latest or ""

@@ -20,8 +20,12 @@ class GraphQLClient:
         self.http = client
 
     def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
-        *, expect_errors: bool = False,
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        *,
+        expect_errors: bool = False,
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = self.http.post(
@@ -33,7 +37,10 @@ class GraphQLClient:
         return body
 
     def operation(
-        self, name: str, variables: dict[str, Any] | None = None, token: str | None = None,
+        self,
+        name: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
         return self((OPERATIONS / f"{name}.graphql").read_text(), variables, token, **kw)

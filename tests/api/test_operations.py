@@ -64,7 +64,8 @@ def test_activity_detail_and_its_history(gql: GraphQLClient, demo: dict[str, str
     gql(
         'mutation($id: ID!) { updateProcessingActivity(input: {id: $id, owner: "Head of Sales"}) '
         "{ receipt { seq } } }",
-        {"id": activity_id}, token,
+        {"id": activity_id},
+        token,
     )
     body = gql.operation("ActivityDetail", {"id": activity_id}, token)
     assert body["data"]["node"]["owner"] == "Head of Sales"
@@ -75,38 +76,78 @@ def test_activity_detail_and_its_history(gql: GraphQLClient, demo: dict[str, str
     assert history[1]["actorRole"] == "DPO"
 
 
-def test_tool_operations_register_engage_record_and_report(
-    gql: GraphQLClient, org: Org
-) -> None:
+def test_tool_operations_register_engage_record_and_report(gql: GraphQLClient, org: Org) -> None:
     editor, dpo = org.tokens["EDITOR"], org.tokens["DPO"]
-    proc = gql.operation("RegisterProcessor", {"input": {
-        "name": "Salesforce", "legalName": "Salesforce, Inc.", "country": "US", "dpf": True,
-        "services": ["CRM"], "externalRef": "sf-1",
-    }}, editor)["data"]["registerProcessor"]
+    proc = gql.operation(
+        "RegisterProcessor",
+        {
+            "input": {
+                "name": "Salesforce",
+                "legalName": "Salesforce, Inc.",
+                "country": "US",
+                "dpf": True,
+                "services": ["CRM"],
+                "externalRef": "sf-1",
+            }
+        },
+        editor,
+    )["data"]["registerProcessor"]
     assert proc["receipt"]["seq"] >= 0 and len(proc["receipt"]["leafHash"]) == 64
     activity = gql(
         'mutation { createProcessingActivity(input: {name: "CRM", purposes: ["sales"], '
         'dataCategories: ["user.contact.email"], legalBases: [{article: ART6_1_B, '
-        'purpose: "sales"}]}) { processingActivity { id } } }', token=editor,
+        'purpose: "sales"}]}) { processingActivity { id } } }',
+        token=editor,
     )["data"]["createProcessingActivity"]["processingActivity"]
-    engaged = gql.operation("EngageProcessor", {"input": {
-        "activityId": activity["id"], "processorId": proc["processor"]["id"],
-        "purpose": "CRM hosting", "dataCategories": ["user.contact.email"], "locations": ["US"],
-    }}, editor)["data"]["engageProcessor"]
+    engaged = gql.operation(
+        "EngageProcessor",
+        {
+            "input": {
+                "activityId": activity["id"],
+                "processorId": proc["processor"]["id"],
+                "purpose": "CRM hosting",
+                "dataCategories": ["user.contact.email"],
+                "locations": ["US"],
+            }
+        },
+        editor,
+    )["data"]["engageProcessor"]
     assert engaged["engagement"]["processor"]["name"] == "Salesforce"
-    transfer = gql.operation("RecordTransfer", {"input": {
-        "activityId": activity["id"], "recipientProcessorId": proc["processor"]["id"],
-        "fromCountry": "DE", "toCountry": "US", "mechanism": "SCC", "sccModule": 2,
-        "tia": {"date": "2026-01-10", "reference": "TIA-7"},
-    }}, editor)["data"]["recordTransfer"]
+    transfer = gql.operation(
+        "RecordTransfer",
+        {
+            "input": {
+                "activityId": activity["id"],
+                "recipientProcessorId": proc["processor"]["id"],
+                "fromCountry": "DE",
+                "toCountry": "US",
+                "mechanism": "SCC",
+                "sccModule": 2,
+                "tia": {"date": "2026-01-10", "reference": "TIA-7"},
+            }
+        },
+        editor,
+    )["data"]["recordTransfer"]
     assert transfer["transfer"]["recipientProcessor"]["name"] == "Salesforce"
-    breach = gql.operation("ReportBreach", {"input": {
-        "title": "Lost laptop", "discoveredAt": "2026-11-20T08:00:00Z", "risk": "HIGH_RISK",
-        "affectedActivityIds": [activity["id"]],
-    }}, dpo)["data"]["reportBreach"]
+    breach = gql.operation(
+        "ReportBreach",
+        {
+            "input": {
+                "title": "Lost laptop",
+                "discoveredAt": "2026-11-20T08:00:00Z",
+                "risk": "HIGH_RISK",
+                "affectedActivityIds": [activity["id"]],
+            }
+        },
+        dpo,
+    )["data"]["reportBreach"]
     assert breach["breach"]["notificationDeadline"].startswith("2026-11-23T08:00:00")
-    receipts = [proc["receipt"]["seq"], engaged["receipt"]["seq"],
-                transfer["receipt"]["seq"], breach["receipt"]["seq"]]
+    receipts = [
+        proc["receipt"]["seq"],
+        engaged["receipt"]["seq"],
+        transfer["receipt"]["seq"],
+        breach["receipt"]["seq"],
+    ]
     assert receipts == sorted(receipts)
 
 
@@ -116,7 +157,8 @@ def test_bad_input_names_every_offending_field(gql: GraphQLClient, org: Org) -> 
         'dataCategories: ["user.contact.email", "user.nonsense"], '
         'legalBases: [{article: ART6_1_F}], retention: {period: "two years"}}) '
         "{ processingActivity { id } } }",
-        token=org.tokens["EDITOR"], expect_errors=True,
+        token=org.tokens["EDITOR"],
+        expect_errors=True,
     )
     assert error_codes(body) == ["BAD_USER_INPUT"]
     fields = {f["field"] for f in body["errors"][0]["extensions"]["fields"]}
@@ -124,7 +166,8 @@ def test_bad_input_names_every_offending_field(gql: GraphQLClient, org: Org) -> 
     body = gql(
         'mutation { reportBreach(input: {title: "t", occurredAt: "2026-11-20T10:00:00Z", '
         'discoveredAt: "2026-11-19T10:00:00Z", approxRecords: -3}) { breach { id } } }',
-        token=org.tokens["DPO"], expect_errors=True,
+        token=org.tokens["DPO"],
+        expect_errors=True,
     )
     fields = {f["field"] for f in body["errors"][0]["extensions"]["fields"]}
     assert {"discoveredAt", "approxRecords"} <= fields
@@ -133,12 +176,23 @@ def test_bad_input_names_every_offending_field(gql: GraphQLClient, org: Org) -> 
 def test_scc_without_module_and_unknown_country_are_refused(gql: GraphQLClient, org: Org) -> None:
     activity = gql(
         'mutation { createProcessingActivity(input: {name: "Hosting"}) '
-        "{ processingActivity { id } } }", token=org.tokens["EDITOR"],
+        "{ processingActivity { id } } }",
+        token=org.tokens["EDITOR"],
     )["data"]["createProcessingActivity"]["processingActivity"]
-    body = gql.operation("RecordTransfer", {"input": {
-        "activityId": activity["id"], "recipientName": "Acme Ltd", "fromCountry": "DE",
-        "toCountry": "ZZ", "mechanism": "SCC",
-    }}, org.tokens["EDITOR"], expect_errors=True)
+    body = gql.operation(
+        "RecordTransfer",
+        {
+            "input": {
+                "activityId": activity["id"],
+                "recipientName": "Acme Ltd",
+                "fromCountry": "DE",
+                "toCountry": "ZZ",
+                "mechanism": "SCC",
+            }
+        },
+        org.tokens["EDITOR"],
+        expect_errors=True,
+    )
     fields = {f["field"] for f in body["errors"][0]["extensions"]["fields"]}
     assert {"toCountry", "sccModule"} <= fields
 
@@ -152,8 +206,11 @@ def test_internal_errors_are_masked(gql: GraphQLClient, org: Org, rt: Runtime) -
     # an operator's mistake the code does not expect: a table gone missing
     with rt.db.engine.begin() as conn:
         conn.execute(text("ALTER TABLE processor RENAME TO processor_gone"))
-    body = gql('{ organization(slug: "acme") { name processors { totalCount } } }',
-               token=org.tokens["VIEWER"], expect_errors=True)
+    body = gql(
+        '{ organization(slug: "acme") { name processors { totalCount } } }',
+        token=org.tokens["VIEWER"],
+        expect_errors=True,
+    )
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
     message = body["errors"][0]["message"]
     assert message == "Internal server error"
@@ -175,18 +232,30 @@ def _count_statements(rt: Runtime) -> Iterator[list[str]]:
 
 
 def _activities(gql: GraphQLClient, token: str, n: int) -> None:
-    proc = gql.operation("RegisterProcessor", {"input": {"name": f"P{n}", "country": "US"}},
-                         token)["data"]["registerProcessor"]["processor"]["id"]
+    proc = gql.operation("RegisterProcessor", {"input": {"name": f"P{n}", "country": "US"}}, token)[
+        "data"
+    ]["registerProcessor"]["processor"]["id"]
     for i in range(n):
         act = gql(
-            'mutation($n: String!) { createProcessingActivity(input: {name: $n, '
+            "mutation($n: String!) { createProcessingActivity(input: {name: $n, "
             'legalBases: [{article: ART6_1_B, purpose: "p"}]}) { processingActivity { id } } }',
-            {"n": f"A{n}-{i}"}, token,
+            {"n": f"A{n}-{i}"},
+            token,
         )["data"]["createProcessingActivity"]["processingActivity"]["id"]
         gql.operation("EngageProcessor", {"input": {"activityId": act, "processorId": proc}}, token)
-        gql.operation("RecordTransfer", {"input": {
-            "activityId": act, "recipientProcessorId": proc, "fromCountry": "DE",
-            "toCountry": "US", "mechanism": "DPF"}}, token)
+        gql.operation(
+            "RecordTransfer",
+            {
+                "input": {
+                    "activityId": act,
+                    "recipientProcessorId": proc,
+                    "fromCountry": "DE",
+                    "toCountry": "US",
+                    "mechanism": "DPF",
+                }
+            },
+            token,
+        )
 
 
 def test_nested_dashboard_runs_a_constant_number_of_statements(

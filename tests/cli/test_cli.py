@@ -31,7 +31,9 @@ def _ok(cli: CliRunner, *args: str) -> str:
 def test_writes_are_refused_until_a_key_exists_and_the_message_says_what_to_run(
     cli: CliRunner,
 ) -> None:
-    result = cli.invoke(app, ["org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE"])
+    result = cli.invoke(
+        app, ["org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE"]
+    )
     assert result.exit_code == 1
     assert "ropa keys init" in result.output
 
@@ -61,8 +63,16 @@ def test_export_verify_rotate_and_verify_against_the_kept_checkpoint(
     listed = _ok(cli, "token", "list", "--org", "acme")
     assert "DPO" in listed and token not in listed
     _ok(cli, "ledger", "export", "--org", "acme", str(tmp_path / "one"))
-    out = _ok(cli, "ledger", "verify", str(tmp_path / "one"), "--key", first_key,
-              "--database", database_url)
+    out = _ok(
+        cli,
+        "ledger",
+        "verify",
+        str(tmp_path / "one"),
+        "--key",
+        first_key,
+        "--database",
+        database_url,
+    )
     assert out.startswith("OK: 2 entries")
     _ok(cli, "keys", "rotate", "--name", "second-20261123")
     assert _ok(cli, "keys", "show").startswith("second-20261123+")
@@ -70,8 +80,18 @@ def test_export_verify_rotate_and_verify_against_the_kept_checkpoint(
     _ok(cli, "ledger", "export", "--org", "acme", str(tmp_path / "two"))
     keys = (tmp_path / "two" / "keys.txt").read_text().splitlines()
     assert keys[0] == first_key and keys[1].startswith("second-20261123+")
-    out = _ok(cli, "ledger", "verify", str(tmp_path / "two"), "--key", first_key,
-              "--checkpoint", str(tmp_path / "one" / "checkpoint"), "--database", database_url)
+    out = _ok(
+        cli,
+        "ledger",
+        "verify",
+        str(tmp_path / "two"),
+        "--key",
+        first_key,
+        "--checkpoint",
+        str(tmp_path / "one" / "checkpoint"),
+        "--database",
+        database_url,
+    )
     assert out.startswith("OK: 4 entries")
 
 

@@ -14,15 +14,22 @@ from ropa.services.runtime import Runtime
 from ropa.store.tables import LedgerEntry
 from tests.conftest import Org
 
-RECORD_TYPES = ("Organization", "ProcessingActivity", "Processor", "ProcessorEngagement",
-                "Transfer", "ApiToken")
+RECORD_TYPES = (
+    "Organization",
+    "ProcessingActivity",
+    "Processor",
+    "ProcessorEngagement",
+    "Transfer",
+    "ApiToken",
+)
 
 
 def _replay(rt: Runtime, org_id: str, upto_ts: str) -> dict[str, dict[str, Any]]:
     state: dict[str, dict[str, Any]] = {}
     with rt.db.read() as conn:
         rows = conn.execute(
-            select(LedgerEntry.canonical).where(LedgerEntry.org_id == org_id)
+            select(LedgerEntry.canonical)
+            .where(LedgerEntry.org_id == org_id)
             .order_by(LedgerEntry.seq)
         ).scalars()
         for data in rows:
@@ -67,10 +74,16 @@ def _random_history(rt: Runtime, org: Org, rng: random.Random, steps: int) -> li
                 rt, editor, rng.choice(acts), {"purposes": [f"purpose {step}"]}
             )
         elif choice == "transfer":
-            c = transfers.record_transfer(rt, editor, {
-                "activityId": rng.choice(acts), "recipientProcessorId": rng.choice(procs),
-                "fromCountry": "DE", "toCountry": rng.choice(["US", "IN", "CH"]),
-            })
+            c = transfers.record_transfer(
+                rt,
+                editor,
+                {
+                    "activityId": rng.choice(acts),
+                    "recipientProcessorId": rng.choice(procs),
+                    "fromCountry": "DE",
+                    "toCountry": rng.choice(["US", "IN", "CH"]),
+                },
+            )
             xfers.append(c.state["id"])  # type: ignore[index]
         elif choice == "remove" and xfers:
             c = transfers.remove_transfer(rt, editor, xfers.pop(rng.randrange(len(xfers))))
@@ -78,10 +91,13 @@ def _random_history(rt: Runtime, org: Org, rng: random.Random, steps: int) -> li
             c = processors.retire_processor(rt, editor, rng.choice(procs))
         if c.receipt is not None:
             with rt.db.read() as conn:
-                instants.append(conn.execute(
-                    select(LedgerEntry.ts).where(LedgerEntry.org_id == org.id,
-                                                 LedgerEntry.seq == c.receipt.seq)
-                ).scalar_one())
+                instants.append(
+                    conn.execute(
+                        select(LedgerEntry.ts).where(
+                            LedgerEntry.org_id == org.id, LedgerEntry.seq == c.receipt.seq
+                        )
+                    ).scalar_one()
+                )
     return instants
 
 
@@ -109,17 +125,24 @@ def test_graphql_as_of_shows_the_past_after_a_change(rt: Runtime, org: Org) -> N
     proc = processors.register_processor(rt, editor, {"name": "Dropbox", "country": "US"})
     assert proc.state is not None and proc.receipt is not None
     with rt.db.read() as conn:
-        then = conn.execute(select(LedgerEntry.ts).where(
-            LedgerEntry.org_id == org.id, LedgerEntry.seq == proc.receipt.seq)).scalar_one()
+        then = conn.execute(
+            select(LedgerEntry.ts).where(
+                LedgerEntry.org_id == org.id, LedgerEntry.seq == proc.receipt.seq
+            )
+        ).scalar_one()
     processors.update_processor(rt, editor, proc.state["id"], {"name": "Dropbox, Inc."})
-    query = ('query($t: DateTime) { organization(slug: "acme", asOf: $t) { asOf '
-             "processors { edges { node { name } } } } }")
+    query = (
+        'query($t: DateTime) { organization(slug: "acme", asOf: $t) { asOf '
+        "processors { edges { node { name } } } } }"
+    )
     with TestClient(create_app(rt)) as client:
         headers = {"Authorization": f"Bearer {org.tokens['VIEWER']}"}
-        past = client.post("/graphql", json={"query": query, "variables": {"t": then}},
-                           headers=headers).json()["data"]["organization"]
-        now = client.post("/graphql", json={"query": query, "variables": {"t": None}},
-                          headers=headers).json()["data"]["organization"]
+        past = client.post(
+            "/graphql", json={"query": query, "variables": {"t": then}}, headers=headers
+        ).json()["data"]["organization"]
+        now = client.post(
+            "/graphql", json={"query": query, "variables": {"t": None}}, headers=headers
+        ).json()["data"]["organization"]
     assert [e["node"]["name"] for e in past["processors"]["edges"]] == ["Dropbox"]
     assert [e["node"]["name"] for e in now["processors"]["edges"]] == ["Dropbox, Inc."]
     assert past["asOf"] is not None and now["asOf"] is None

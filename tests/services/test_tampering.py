@@ -73,9 +73,13 @@ def test_an_untouched_ledger_verifies_against_the_database(
 
 
 def test_an_edited_entry_is_caught(rt: Runtime, history: Org, tmp_path: Path) -> None:
-    _as_attacker(rt, lambda c: c.execute(text(
-        "UPDATE ledger_entry SET canonical = :b WHERE org_id = :o AND seq = 6"
-    ), {"b": b'{"forged":true}', "o": history.id}))
+    _as_attacker(
+        rt,
+        lambda c: c.execute(
+            text("UPDATE ledger_entry SET canonical = :b WHERE org_id = :o AND seq = 6"),
+            {"b": b'{"forged":true}', "o": history.id},
+        ),
+    )
     _fails(rt, _export(rt, history, tmp_path / "b"), "entry format", 6)
 
 
@@ -83,14 +87,19 @@ def test_an_edited_entry_with_a_recomputed_hash_is_caught_by_its_signature(
     rt: Runtime, history: Org, tmp_path: Path
 ) -> None:
     def attack(conn: Connection) -> None:
-        row = conn.execute(text(
-            "SELECT canonical FROM ledger_entry WHERE org_id = :o AND seq = 6"
-        ), {"o": history.id}).one()
+        row = conn.execute(
+            text("SELECT canonical FROM ledger_entry WHERE org_id = :o AND seq = 6"),
+            {"o": history.id},
+        ).one()
         forged = bytes(row[0]).replace(b'"HubSpot"', b'"HubSpot Evil"')
         assert forged != bytes(row[0])
-        conn.execute(text(
-            "UPDATE ledger_entry SET canonical = :b, leaf_hash = :h WHERE org_id = :o AND seq = 6"
-        ), {"b": forged, "h": hashlib.sha256(b"\x00" + forged).digest(), "o": history.id})
+        conn.execute(
+            text(
+                "UPDATE ledger_entry SET canonical = :b, leaf_hash = :h "
+                "WHERE org_id = :o AND seq = 6"
+            ),
+            {"b": forged, "h": hashlib.sha256(b"\x00" + forged).digest(), "o": history.id},
+        )
 
     _as_attacker(rt, attack)
     _fails(rt, _export(rt, history, tmp_path / "b"), "signature", 6)
@@ -102,12 +111,14 @@ def test_an_entry_re_signed_with_another_key_is_caught(
     forger = SigningKey.generate("forger-20261123")
 
     def attack(conn: Connection) -> None:
-        leaf = conn.execute(text(
-            "SELECT leaf_hash FROM ledger_entry WHERE org_id = :o AND seq = 7"
-        ), {"o": history.id}).scalar_one()
-        conn.execute(text(
-            "UPDATE ledger_entry SET signature = :s WHERE org_id = :o AND seq = 7"
-        ), {"s": forger.sign_entry(bytes(leaf)), "o": history.id})
+        leaf = conn.execute(
+            text("SELECT leaf_hash FROM ledger_entry WHERE org_id = :o AND seq = 7"),
+            {"o": history.id},
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE ledger_entry SET signature = :s WHERE org_id = :o AND seq = 7"),
+            {"s": forger.sign_entry(bytes(leaf)), "o": history.id},
+        )
 
     _as_attacker(rt, attack)
     _fails(rt, _export(rt, history, tmp_path / "b"), "signature", 7)
@@ -115,12 +126,14 @@ def test_an_entry_re_signed_with_another_key_is_caught(
 
 def test_a_deleted_entry_is_caught(rt: Runtime, history: Org, tmp_path: Path) -> None:
     def attack(conn: Connection) -> None:
-        conn.execute(text("DELETE FROM ledger_entry WHERE org_id = :o AND seq = 5"),
-                     {"o": history.id})
+        conn.execute(
+            text("DELETE FROM ledger_entry WHERE org_id = :o AND seq = 5"), {"o": history.id}
+        )
         # and close the gap, so the numbering looks whole
-        conn.execute(text(
-            "UPDATE ledger_entry SET seq = seq - 1 WHERE org_id = :o AND seq > 5"
-        ), {"o": history.id})
+        conn.execute(
+            text("UPDATE ledger_entry SET seq = seq - 1 WHERE org_id = :o AND seq > 5"),
+            {"o": history.id},
+        )
 
     _as_attacker(rt, attack)
     with pytest.raises(VerificationError) as caught:
@@ -152,9 +165,9 @@ def test_a_record_edited_behind_the_applications_back_is_caught_with_the_databas
 ) -> None:
     bundle = _export(rt, history, tmp_path / "b")
     with rt.db.engine.begin() as conn:
-        conn.execute(text(
-            "UPDATE processor SET dpa_signed_on = '2020-01-01' WHERE valid_to IS NULL"
-        ))
+        conn.execute(
+            text("UPDATE processor SET dpa_signed_on = '2020-01-01' WHERE valid_to IS NULL")
+        )
     lines = (bundle / "checkpoint").read_text().splitlines()
     live = database_state(rt.db.url, lines[0], int(lines[1]))
     _verify(rt, bundle)  # the bundle alone is intact

@@ -24,7 +24,8 @@ from tests.conftest import Org
 def _entries(rt: Runtime, org_id: str) -> list[dict[str, Any]]:
     with rt.db.read() as conn:
         rows = conn.execute(
-            select(LedgerEntry.canonical).where(LedgerEntry.org_id == org_id)
+            select(LedgerEntry.canonical)
+            .where(LedgerEntry.org_id == org_id)
             .order_by(LedgerEntry.seq)
         ).scalars()
         return [json.loads(r) for r in rows]
@@ -41,7 +42,9 @@ def test_each_change_appends_one_entry_whose_before_chains_to_the_previous_after
     rt: Runtime, org: Org
 ) -> None:
     proc = _register(rt, org)
-    processors.update_processor(rt, org.as_role("EDITOR"), proc["id"], {"dpaSignedOn": "2026-01-02"})
+    processors.update_processor(
+        rt, org.as_role("EDITOR"), proc["id"], {"dpaSignedOn": "2026-01-02"}
+    )
     processors.retire_processor(rt, org.as_role("DPO"), proc["id"])
     mine = [e for e in _entries(rt, org.id) if e["entity"]["id"] == proc["id"]]
     assert [e["op"] for e in mine] == ["registerProcessor", "updateProcessor", "retireProcessor"]
@@ -77,10 +80,14 @@ def test_receipt_checkpoint_is_signed_and_its_root_covers_the_entry(rt: Runtime,
 
 def _canonical(rt: Runtime, org_id: str) -> list[bytes]:
     with rt.db.read() as conn:
-        return [bytes(b) for b in conn.execute(
-            select(LedgerEntry.canonical).where(LedgerEntry.org_id == org_id)
-            .order_by(LedgerEntry.seq)
-        ).scalars()]
+        return [
+            bytes(b)
+            for b in conn.execute(
+                select(LedgerEntry.canonical)
+                .where(LedgerEntry.org_id == org_id)
+                .order_by(LedgerEntry.seq)
+            ).scalars()
+        ]
 
 
 def test_invalid_input_writes_neither_record_nor_entry(rt: Runtime, org: Org) -> None:
@@ -102,10 +109,18 @@ def test_a_failure_after_the_entry_is_appended_rolls_both_back(rt: Runtime, org:
     before = len(_entries(rt, org.id))
     # the reference check runs after the state is built: a missing processor aborts all
     with pytest.raises(ValidationError):
-        transfers.record_transfer(rt, org.as_role("EDITOR"), {
-            "activityId": activity["id"], "recipientProcessorId": "00000000-0000-4000-8000-000000000000",
-            "fromCountry": "DE", "toCountry": "US", "mechanism": "SCC", "sccModule": 2,
-        })
+        transfers.record_transfer(
+            rt,
+            org.as_role("EDITOR"),
+            {
+                "activityId": activity["id"],
+                "recipientProcessorId": "00000000-0000-4000-8000-000000000000",
+                "fromCountry": "DE",
+                "toCountry": "US",
+                "mechanism": "SCC",
+                "sccModule": 2,
+            },
+        )
     assert len(_entries(rt, org.id)) == before
 
 
@@ -118,9 +133,14 @@ def test_a_record_of_another_organisation_cannot_be_referenced(
     ).state
     assert activity is not None
     with pytest.raises(ValidationError) as caught:
-        activities.engage_processor(rt, org.as_role("EDITOR"), {
-            "activityId": activity["id"], "processorId": theirs["id"],
-        })
+        activities.engage_processor(
+            rt,
+            org.as_role("EDITOR"),
+            {
+                "activityId": activity["id"],
+                "processorId": theirs["id"],
+            },
+        )
     assert caught.value.errors[0].field == "processorId"
     with pytest.raises(NotFoundError):
         processors.update_processor(rt, org.as_role("EDITOR"), theirs["id"], {"name": "Mine"})
@@ -131,8 +151,15 @@ def test_registering_the_same_external_ref_twice_updates_instead_of_duplicating(
 ) -> None:
     first = _register(rt, org, externalRef="vendor-42")
     again = processors.register_processor(
-        rt, org.as_role("EDITOR"),
-        {"name": "AWS", "country": "US", "dpf": True, "services": ["hosting"], "externalRef": "vendor-42"},
+        rt,
+        org.as_role("EDITOR"),
+        {
+            "name": "AWS",
+            "country": "US",
+            "dpf": True,
+            "services": ["hosting"],
+            "externalRef": "vendor-42",
+        },
     )
     assert again.receipt is None and again.state is not None
     assert again.state["id"] == first["id"]
@@ -150,30 +177,40 @@ def test_registering_the_same_external_ref_twice_updates_instead_of_duplicating(
 def test_flushing_a_record_outside_the_write_path_is_refused(rt: Runtime, org: Org) -> None:
     proc = _register(rt, org)
     with Session(rt.db.engine) as session:
-        row = session.execute(
-            select(Processor).where(Processor.id == proc["id"])
-        ).scalar_one()
+        row = session.execute(select(Processor).where(Processor.id == proc["id"])).scalar_one()
         row.name = "Quietly renamed"
         with pytest.raises(LedgerGuardError):
             session.commit()
     with Session(rt.db.engine) as session:
-        session.add(Processor(id=proc["id"], valid_from=999, org_id=org.id, name="x",
-                              country="US", status="ACTIVE", services=[],
-                              processing_locations=[], dpa_data_categories=[],
-                              sub_processors=[], certifications=[]))
+        session.add(
+            Processor(
+                id=proc["id"],
+                valid_from=999,
+                org_id=org.id,
+                name="x",
+                country="US",
+                status="ACTIVE",
+                services=[],
+                processing_locations=[],
+                dpa_data_categories=[],
+                sub_processors=[],
+                certifications=[],
+            )
+        )
         with pytest.raises(LedgerGuardError):
             session.flush()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_entry SET op = 'forged'",
-    "DELETE FROM ledger_entry",
-    "UPDATE ledger_node SET level = level",
-    "DELETE FROM ledger_checkpoint",
-])
-def test_the_database_refuses_to_change_ledger_rows(
-    rt: Runtime, org: Org, statement: str
-) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET op = 'forged'",
+        "DELETE FROM ledger_entry",
+        "UPDATE ledger_node SET level = level",
+        "DELETE FROM ledger_checkpoint",
+    ],
+)
+def test_the_database_refuses_to_change_ledger_rows(rt: Runtime, org: Org, statement: str) -> None:
     with pytest.raises(DBAPIError, match="append-only"), rt.db.engine.begin() as conn:
         conn.execute(text(statement))
     assert len(_entries(rt, org.id)) > 0
@@ -191,9 +228,16 @@ def test_a_duplicate_slug_is_a_conflict_and_leaves_no_ledger(rt: Runtime, org: O
     from ropa.services.access import SYSTEM_PRINCIPAL
 
     with pytest.raises(ConflictError):
-        organizations.create_organization(rt, SYSTEM_PRINCIPAL, {
-            "slug": org.slug, "name": "Copy", "roles": ["CONTROLLER"], "country": "FR",
-        })
+        organizations.create_organization(
+            rt,
+            SYSTEM_PRINCIPAL,
+            {
+                "slug": org.slug,
+                "name": "Copy",
+                "roles": ["CONTROLLER"],
+                "country": "FR",
+            },
+        )
     with rt.db.read() as conn:
         heads = conn.execute(text("SELECT count(*) FROM ledger_head")).scalar_one()
     assert heads == 1
