@@ -258,13 +258,13 @@ def _activities(gql: GraphQLClient, token: str, n: int) -> None:
         )
 
 
-def test_nested_dashboard_runs_a_constant_number_of_statements(
+def test_nested_dashboard_runs_a_number_of_statements_that_does_not_grow_with_rows(
     gql: GraphQLClient, rt: Runtime
 ) -> None:
     from tests.conftest import make_org
 
     counts = []
-    for n in (3, 12):
+    for n in (2, 10, 30):
         org = make_org(rt)
         _activities(gql, org.tokens["EDITOR"], n)
         with _count_statements(rt) as seen:
@@ -273,4 +273,7 @@ def test_nested_dashboard_runs_a_constant_number_of_statements(
         assert len(nodes) == n
         assert all(e["node"]["engagements"] and e["node"]["transfers"] for e in nodes)
         counts.append(len(seen))
-    assert counts[0] == counts[1], f"statements grew with rows: {counts}"
+    # One batch per relation; a batch may be split in two when its loads arrive on
+    # different turns of the event loop, so allow that jitter, but never growth with rows.
+    assert max(counts) - min(counts) <= 2, f"statements grew with rows: {counts}"
+    assert max(counts) <= 60, counts  # SQLite counts its BEGIN statements too
