@@ -52,3 +52,34 @@ def test_a_lone_surrogate_is_judged_by_the_generic_encoder() -> None:
         rfc8785.dumps({"a": "\ud800"})
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical({"a": "\ud800"})
+
+
+def _exact(data: bytes) -> bool:
+    from ropa.ledger.canonical import parse_json
+
+    try:
+        return canonical(parse_json(data)) == data
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_quick_check_accepts_canonical_lines(seed: int) -> None:
+    from ropa.ledger.canonical import is_canonical
+
+    data = canonical({"v": 1, "x": _value(random.Random(seed))})
+    assert _exact(data)
+    if not any(b >= 0xF0 for b in data):  # else: left to the exact check
+        assert is_canonical(data)
+
+
+@pytest.mark.parametrize("data", [
+    b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":1,"a":1}', b'{"a":1.0}', b'{"a":1e3}',
+    b'{"a":9007199254740992}', b'{"a":"\\u00e9"}', b'{"a":"\\/"}', b'{"a":NaN}',
+    b'\xef\xbb\xbf{"a":1}', b'{"a":"\\ud800"}', b'{"a":"\xf0\x9f\x98\x80"}', b'{"a":-0}',
+    b'{"a":"\xff"}', b"[1,2]\n", b'{"a":01}',
+])
+def test_the_quick_check_never_accepts_what_the_exact_check_refuses(data: bytes) -> None:
+    from ropa.ledger.canonical import is_canonical
+
+    assert not (is_canonical(data) and not _exact(data))
