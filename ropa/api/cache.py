@@ -136,7 +136,8 @@ class ResultCache:
         )
         material = json.dumps(
             [self.schema_id, query, fields.get("operationName"), fields.get("variables"),
-             principal.actor.id, principal.role, principal.org_id, size, bucket, accept],
+             fields.get("extensions"), principal.actor.id, principal.role, principal.org_id,
+             size, bucket, accept],
             sort_keys=True, separators=(",", ":"), default=str,
         )
         return hashlib.sha256(material.encode()).hexdigest()
