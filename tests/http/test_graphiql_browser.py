@@ -25,6 +25,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.http.conftest import Running, required_in_ci
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -15,7 +15,11 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.http.conftest import Running, required_in_ci
+
+pytestmark = pytest.mark.slow
 
 AUDIT = Path(__file__).with_name("audit.mjs")
 CACHE = Path(os.environ.get("ROPA_NODE_CACHE", Path.home() / ".cache" / "ropa" / "graphql-http"))

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bench.harness import Deployment
 from bench.load import Target, run
 from tests.reliability.conftest import RELIABILITY_SECONDS, SETUP_ENTRIES, figures_line
+
+pytestmark = pytest.mark.slow
 
 
 def test_two_servers_with_concurrent_writers_lose_no_acknowledged_change(

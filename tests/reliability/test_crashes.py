@@ -18,12 +18,15 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from sqlalchemy import make_url
 
 from bench.harness import Deployment
 from bench.load import REGISTER, Figures, Target, run
 from tests.conftest import PG_URL
 from tests.reliability.conftest import RELIABILITY_SECONDS, figures_line
+
+pytestmark = pytest.mark.slow
 
 CLIENT_TIMEOUT = 10.0
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bench.harness import Deployment
 from bench.load import Target, run
 from tests.reliability.conftest import RELIABILITY_SECONDS, SETUP_ENTRIES, figures_line
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_bounded_load_of_reads_and_writes_has_no_error_and_a_verified_ledger(
