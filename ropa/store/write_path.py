@@ -104,9 +104,9 @@ class Transaction:
 
     def _begin(self) -> Transaction:
         self.session.begin()
-        check_key(self.session, self.key)
         head = ledger_store.lock_head(self.session, self.org_id)
         if head is None:
+            check_key(self.session, self.key)
             if not self.creating_org:
                 # the organisation has no ledger: it does not exist
                 from ropa.errors import NotFoundError
@@ -118,6 +118,9 @@ class Transaction:
             self._allow(head)
             self.session.add(head)
         elif head.key_id != self.key.key_id.hex():
+            # A rotation moves every head and the key registry in one transaction, so a
+            # head naming the loaded key means the registry's latest is that key: the
+            # registry is read only for a new ledger (one round trip less per write).
             raise ConfigurationError(
                 f"this ledger is signed by key {head.key_id}, but the loaded signing key is "
                 f"{self.key.key_id.hex()}: load the current key (ROPA_SIGNING_KEY_FILE or "
