@@ -1,9 +1,11 @@
 """The one place errors become GraphQL `extensions.code`, and internals are masked.
 
 `UserError`s keep their message and code (BAD_USER_INPUT carries `fields`: every offending
-field with its reason; so does a NOT_FOUND for an id given in an input). GraphQL's own validation errors and the abuse limits say what was
-wrong and get BAD_USER_INPUT (GRAPHQL_VALIDATION_FAILED for documents that do not validate).
-Anything else is logged with the request id and answered as INTERNAL_SERVER_ERROR.
+field with its reason; so does a NOT_FOUND for an id given in an input). GraphQL's own
+validation errors and the abuse limits say what was wrong and get BAD_USER_INPUT
+(GRAPHQL_VALIDATION_FAILED for documents that do not validate). A deployment that cannot
+sign (no signing key loaded) answers SERVICE_UNAVAILABLE for writes. Anything else is
+logged with the request id and answered as INTERNAL_SERVER_ERROR.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ropa.errors import UserError, ValidationError
+from ropa.errors import ConfigurationError, UserError, ValidationError
 
 log = logging.getLogger("ropa.api")
 
 MASKED = "Internal server error"
+NO_KEY = "writes are disabled: the service has no signing key loaded (see /readyz)"
 
 
 def describe(error: GraphQLError) -> GraphQLError:
@@ -27,8 +30,12 @@ def describe(error: GraphQLError) -> GraphQLError:
     if original is None:
         code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
         return GraphQLError(
-            error.message, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, extensions={**(error.extensions or {}), "code": code},
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": code},
         )
     if isinstance(original, UserError):
         extensions: dict[str, Any] = {"code": original.code}
@@ -37,16 +44,35 @@ def describe(error: GraphQLError) -> GraphQLError:
                 {"field": e.field, "message": e.message} for e in original.errors
             ]
         return GraphQLError(
-            str(original), nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, extensions=extensions,
+            str(original),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
         )
     if isinstance(original, GraphQLError):
         # e.g. a variable that does not coerce to its type
         return describe(original)
+    if isinstance(original, ConfigurationError):
+        # the operator's message names files and commands: log it, tell the caller less
+        log.error("cannot serve %s: %s", error.path, original)
+        return GraphQLError(
+            NO_KEY,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "SERVICE_UNAVAILABLE"},
+        )
     log.error("internal error in %s", error.path, exc_info=original)
     return GraphQLError(
-        MASKED, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, extensions={"code": "INTERNAL_SERVER_ERROR"},
+        MASKED,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
     )
 
 

@@ -277,3 +277,24 @@ def test_nested_dashboard_runs_a_number_of_statements_that_does_not_grow_with_ro
     # different turns of the event loop, so allow that jitter, but never growth with rows.
     assert max(counts) - min(counts) <= 2, f"statements grew with rows: {counts}"
     assert max(counts) <= 60, counts  # SQLite counts its BEGIN statements too
+
+
+def test_writes_without_a_signing_key_say_so_without_internals(
+    gql: GraphQLClient, org: Org, rt: Runtime
+) -> None:
+    from pathlib import Path
+
+    from ropa.config import Settings
+
+    rt.settings = Settings(database_url=rt.settings.database_url, key_file=Path("/nonexistent/k"))
+    rt._key = None  # as a deployment started without its key
+    body = gql.operation(
+        "RegisterProcessor",
+        {"input": {"name": "AWS", "country": "US"}},
+        org.tokens["EDITOR"],
+        expect_errors=True,
+    )
+    assert error_codes(body) == ["SERVICE_UNAVAILABLE"]
+    assert "nonexistent" not in body["errors"][0]["message"]
+    reads = gql('{ organization(slug: "acme") { name } }', token=org.tokens["VIEWER"])
+    assert reads["data"]["organization"]["name"] == "Acme"
