@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+
 from ropa import observability
 from ropa.services.runtime import Runtime
 

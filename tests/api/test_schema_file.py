@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from graphql import build_schema, parse, validate
+
 from ropa.api.sdl import schema_sdl
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from graphql import (
     GraphQLField,
     GraphQLInputObjectType,
@@ -34,6 +33,7 @@ from graphql import (
     get_named_type,
     get_nullable_type,
 )
+
 from ropa.api.ids import to_global_id
 from ropa.config import Settings
 from ropa.demo.loader import DEMO_SLUGS, load_demo

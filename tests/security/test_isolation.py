@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
-
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
@@ -41,6 +39,8 @@ from graphql import (
     Undefined,
     get_named_type,
 )
+from starlette.testclient import TestClient
+
 from ropa.api.ids import to_global_id
 from ropa.api.schema import schema as strawberry_schema
 from ropa.errors import NotFoundError

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import parse, validate
 from strawberry import Schema
 
-from graphql import parse, validate
 from ropa.api.limits import Limits
 from ropa.api.limits.aliases import rule as aliases_rule
 from ropa.api.limits.arguments import operation

@@ -22,10 +22,10 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
+from graphql import DocumentNode, ExecutionResult, GraphQLSchema
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 
-from graphql import DocumentNode, ExecutionResult, GraphQLSchema
 from ropa.api.compiled.plan import OperationPlan, Unsupported, compile_operation
 from ropa.api.compiled.run import Run
 from ropa.api.context import Context

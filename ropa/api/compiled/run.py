@@ -33,11 +33,6 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
-from graphql.pyutils import Path
-from graphql.type.definition import GraphQLResolveInfoHelpers
-from strawberry.types.unset import UNSET
-
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -53,6 +48,11 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
+from graphql.pyutils import Path
+from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry.types.unset import UNSET
+
 from ropa.api.compiled.plan import FieldPlan, ObjectPlan, OperationPlan, Unsupported
 from ropa.api.context import Context
 from ropa.api.ids import record_id, to_global_id

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.extensions import AddValidationRules
-
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -20,6 +18,8 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
 )
+from strawberry.extensions import AddValidationRules
+
 from ropa.api.limits.document import fragments
 from ropa.api.limits.error import limit_error
 

@@ -17,6 +17,7 @@ from graphql import (
     OperationDefinitionNode,
     VariableNode,
 )
+
 from ropa.api.limits.document import operations
 
 

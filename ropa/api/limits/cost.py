@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
-
 from graphql import (
     DocumentNode,
     GraphQLInterfaceType,
@@ -30,6 +28,8 @@ from graphql import (
     is_composite_type,
     is_list_type,
 )
+from strawberry.extensions import SchemaExtension
+
 from ropa.api.limits.arguments import int_argument, operation
 from ropa.api.limits.document import fields, fragments, is_introspection
 from ropa.api.limits.error import limit_error, refuse

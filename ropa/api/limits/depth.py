@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import OperationDefinitionNode, ValidationRule
 from strawberry.extensions import AddValidationRules
 
-from graphql import OperationDefinitionNode, ValidationRule
 from ropa.api.limits.document import depth, fragments
 from ropa.api.limits.error import limit_error
 

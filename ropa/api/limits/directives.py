@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import DirectiveNode, DocumentNode, ValidationRule
 from strawberry.extensions import AddValidationRules
 
-from graphql import DirectiveNode, DocumentNode, ValidationRule
 from ropa.api.limits.error import limit_error
 
 

@@ -7,9 +7,8 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from graphql.execution import ExecutionResult
-
 from graphql import GraphQLError, Node
+from graphql.execution import ExecutionResult
 
 CODE = "BAD_USER_INPUT"
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
-
 from graphql import (
     GraphQLError,
     GraphQLInterfaceType,
@@ -17,6 +15,8 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
+from strawberry.extensions import SchemaExtension
+
 from ropa.api.limits.arguments import int_argument, operation
 from ropa.api.limits.document import fields, fragments, is_introspection
 from ropa.api.limits.error import limit_error, refuse
