@@ -13,6 +13,7 @@ did not come through here, so no code can change a record without its entry.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -23,7 +24,13 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col
 
-from ropa.errors import ConfigurationError, ConflictError, LedgerGuardError, UnavailableError
+from ropa.errors import (
+    ConfigurationError,
+    ConflictError,
+    LedgerGuardError,
+    NotFoundError,
+    UnavailableError,
+)
 from ropa.ledger.canonical import format_ts
 from ropa.ledger.keys import SigningKey
 from ropa.store import ledger_store
@@ -109,8 +116,6 @@ class Transaction:
             check_key(self.session, self.key)
             if not self.creating_org:
                 # the organisation has no ledger: it does not exist
-                from ropa.errors import NotFoundError
-
                 raise NotFoundError("organization not found")
             head = ledger_store.new_head(
                 self.org_id, ledger_store.origin_for(self.prefix, self.org_id), self.key
@@ -285,8 +290,6 @@ def check_key(session: Session, key: SigningKey) -> None:
 
 
 def _uuid() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 
