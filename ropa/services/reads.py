@@ -68,10 +68,14 @@ class Page:
 
 
 def visible(table: type[VersionedRecord], view: View) -> ColumnElement[bool]:
-    return and_(
-        col(table.org_id) == view.org_id,
-        col(table.valid_from) < view.size,
-        or_(col(table.valid_to).is_(None), col(table.valid_to) >= view.size),
+    # Two branches on (org_id, valid_to), each an index condition of `ix_<table>_current`
+    # (PostgreSQL ORs two bitmap scans): still-current rows, and rows replaced at or after
+    # the view. Written as one `valid_from < size` range, the planner could scan every
+    # version of the organisation (its whole history) to answer the present.
+    org, since, until = col(table.org_id), col(table.valid_from), col(table.valid_to)
+    return or_(
+        and_(org == view.org_id, until.is_(None), since < view.size),
+        and_(org == view.org_id, until >= view.size, since < view.size),
     )
 
 
