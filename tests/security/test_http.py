@@ -12,6 +12,7 @@ from ropa.api.limits import Limits
 from ropa.ledger.canonical import format_ts
 from ropa.services import tokens
 from ropa.services.access import SYSTEM_PRINCIPAL
+from ropa.services.reads import MAX_PAGE
 from ropa.services.runtime import Runtime
 from tests.conftest import Org
 from tests.security.conftest import client
@@ -153,7 +154,8 @@ def test_limit_errors_say_what_was_exceeded_and_leak_nothing(
 def test_cost_and_page_limits_hold_through_the_app_as_clients_reach_it(
     sqlite_rt: Runtime, acme: Org
 ) -> None:
-    page = '{ organization(slug: "acme") { processors(first: 1000) { totalCount } } }'
+    too_many = MAX_PAGE + 1
+    page = f'{{ organization(slug: "acme") {{ processors(first: {too_many}) {{ totalCount }} }} }}'
     one = ("processingActivities(first: 100) { edges { node { "
            "engagements { processor { name } } transfers { toCountry } } } }")
     costly = '{ organization(slug: "acme") { ' + " ".join(
