@@ -89,6 +89,8 @@ class ResultCache:
             body = await _read_body(receive)
             receive = replaying(body)
         fields = request_fields(scope["method"], scope, body)
+        if scope["method"] == "GET":  # variables travel in the query string: key on all of it
+            fields = {**fields, "variables": scope.get("query_string", b"").decode("latin-1")}
         query = fields.get("query")
         if not isinstance(query, str) or any(f in query for f in UNCACHED_FIELDS):
             await self.app(scope, receive, send)

@@ -105,3 +105,20 @@ def test_token_use_kept_outside_the_ledger_is_never_cached(
 ) -> None:
     query = "query { __typename } # lastUsedAt"
     assert "etag" not in _post(gql, org.tokens["DPO"], query).headers
+
+
+def test_get_requests_with_other_variables_get_their_own_answers(
+    gql: GraphQLClient, rt: Runtime, org: Org
+) -> None:
+    import json
+
+    query = "query($slug: String!) { organization(slug: $slug) { slug } }"
+    auth = {"Authorization": f"Bearer {org.tokens['VIEWER']}", "x-graphql-csrf": "1"}
+
+    def get(slug: str) -> Any:
+        params = {"query": query, "variables": json.dumps({"slug": slug})}
+        return gql.http.get("/graphql", params=params, headers=auth)
+
+    found, missing = get("acme"), get("nobody")
+    assert found.json()["data"]["organization"]["slug"] == "acme"
+    assert missing.json().get("errors")
