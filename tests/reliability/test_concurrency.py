@@ -41,7 +41,13 @@ def test_two_servers_with_concurrent_writers_lose_no_acknowledged_change(
     print(figures_line(f"concurrency ({deployment.rt.db.dialect}, 2 servers)", summary))
     print(f"ledgers: {ledger}")
 
-    assert summary["errors"] == 0, summary["error_kinds"]
+    if deployment.rt.db.is_sqlite:
+        # one lock for the whole file: a writer that waited past the busy timeout is told to
+        # retry, in so many words; nothing else may fail
+        retryable = {"write:200:SERVICE_UNAVAILABLE"}
+        assert set(figures.errors) <= retryable, summary["error_kinds"]
+    else:
+        assert summary["errors"] == 0, summary["error_kinds"]
     assert figures.acknowledged, "no write was acknowledged"
     for slug in ("shared", "solo-a", "solo-b"):
         assert ledger[slug]["found"] == ledger[slug]["acknowledged"]
