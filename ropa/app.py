@@ -143,10 +143,12 @@ def create_app(
         Route(
             "/graphql",
             protect(
-                ResultCache(
-                    GraphQLOverHTTP(graphql_app, runtime, metrics),
+                # the transport outside the cache: every answer, cached or not, gets the
+                # negotiated media type and status, and is timed by operation
+                GraphQLOverHTTP(
+                    ResultCache(graphql_app, runtime, schema_id=compiled.schema_id(schema)),
                     runtime,
-                    schema_id=compiled.schema_id(schema),
+                    metrics,
                 ),
                 runtime,
                 limits,
