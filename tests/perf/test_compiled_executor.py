@@ -101,7 +101,11 @@ async def _both(
 
 
 def _formatted(result: Any) -> Any:
-    return [e.formatted for e in result.errors] if result.errors else None
+    # sorted: sibling resolvers finish in any order, and so do their errors, even when the
+    # standard executor runs twice
+    if not result.errors:
+        return None
+    return sorted((e.formatted for e in result.errors), key=lambda e: repr(e.get("path")))
 
 
 def _check(rt: Runtime, org_id: str, slug: str, principals: dict[str, Principal]) -> int:
