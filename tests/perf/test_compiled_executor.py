@@ -101,11 +101,14 @@ async def _both(
 
 
 def _formatted(result: Any) -> Any:
-    # sorted: sibling resolvers finish in any order, and so do their errors, even when the
-    # standard executor runs twice
+    # As a set of (message, code, path) without the paths of siblings: sibling resolvers
+    # finish in any order, and after one fails in a non-null field graphql-core keeps the
+    # errors of whichever siblings were done, so even two standard runs may list different
+    # siblings' errors.
     if not result.errors:
         return None
-    return sorted((e.formatted for e in result.errors), key=lambda e: repr(e.get("path")))
+    return {(e.message, (e.extensions or {}).get("code"), repr(e.path[:-1] if e.path else None))
+            for e in result.errors}
 
 
 def _check(rt: Runtime, org_id: str, slug: str, principals: dict[str, Principal]) -> int:
