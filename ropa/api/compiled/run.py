@@ -102,7 +102,7 @@ class Run:
         self.context = context
         self.variables = variables
         self.records: dict[tuple[View, str], dict[str, dict[str, Any] | None]] = {}
-        self.objects: dict[tuple[int, str], Any] = {}
+        self.objects: dict[tuple[int, str], tuple[dict[str, Any], Any]] = {}
         self.instants: dict[str, str] = {}
 
     async def execute(self) -> dict[str, Any]:
@@ -179,9 +179,9 @@ class Run:
     def _object_of(self, type_name: str, state: dict[str, Any], view: View) -> Any:
         key = (id(state), type_name)
         found = self.objects.get(key)
-        if found is None:
-            found = self.objects[key] = NODE_TYPES[type_name].of(state, view)
-        return found
+        if found is None or found[0] is not state:  # kept with its state: ids are reused
+            found = self.objects[key] = (state, NODE_TYPES[type_name].of(state, view))
+        return found[1]
 
     # -- object mode: the schema's own resolvers ----------------------------------------
 
