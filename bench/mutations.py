@@ -91,18 +91,23 @@ def one_at_a_time(rt: Runtime, n: int) -> None:
     ], (f"one write at a time, {n} each", "median", "p99")))
 
 
-def _writer(args: tuple[str, str, int, int]) -> list[float]:
-    backend, org_id, start, count = args
+def _writer(args: tuple[str, str, int, int, float]) -> tuple[list[float], float, float]:
+    """A writer process: its latencies, and when its timed writes began and ended."""
+    backend, org_id, start, count, go = args
     rt = runtime(backend)
     principal = Principal(SYSTEM_PRINCIPAL.actor, org_id)
     with_ledger(rt, principal, start - 1)  # connect and load the key first
+    while time.time() < go:  # every writer starts at once, after all have started up
+        time.sleep(0.005)
     out = []
+    began = time.time()
     for i in range(start, start + count):
         started = time.perf_counter()
         with_ledger(rt, principal, i)
         out.append(time.perf_counter() - started)
+    ended = time.time()
     rt.db.dispose()
-    return out
+    return out, began, ended
 
 
 def concurrent(rt: Runtime, backend: str, per_writer: int) -> None:
@@ -112,12 +117,12 @@ def concurrent(rt: Runtime, backend: str, per_writer: int) -> None:
     context = multiprocessing.get_context("spawn")
     for label, orgs in (("8 writers, one organisation", [shared] * WRITERS),
                         ("8 writers, one organisation each", own)):
-        jobs = [(backend, org, 10_000 * (k + 1), per_writer) for k, org in enumerate(orgs)]
+        go = time.time() + 8  # time for the processes to start and warm up
+        jobs = [(backend, org, 10_000 * (k + 1), per_writer, go) for k, org in enumerate(orgs)]
         with context.Pool(WRITERS) as pool:
-            started = time.perf_counter()
             results = pool.map(_writer, jobs)
-            took = time.perf_counter() - started
-        latencies = [x for r in results for x in r]
+        latencies = [x for r, _, _ in results for x in r]
+        took = max(e for _, _, e in results) - min(b for _, b, _ in results)
         total = len(latencies) / took
         per_org = total / len(set(orgs))
         rows.append((label, ms(percentile(latencies, 50)), ms(percentile(latencies, 99)),
