@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -174,6 +174,17 @@ def _view(info: Info[Context, None], change: Change) -> reads.View:
     return reads.View(org, size)
 
 
+P = TypeVar("P")
+
+
+def _payload(
+    info: Info[Context, None], change: Change, payload: type[P], field: str, node: Any
+) -> P:
+    """A mutation's payload: the record as the change left it, and its receipt."""
+    record = node.of(change.record, _view(info, change))
+    return payload(**{field: record, "receipt": _receipt(change)})
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -181,9 +192,7 @@ class Mutation:
         self, info: Info[Context, None], input: i.RegisterProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.register_processor, i.to_dict(input))
-        return ProcessorPayload(
-            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def update_processor(
@@ -191,27 +200,22 @@ class Mutation:
     ) -> ProcessorPayload:
         rid = record_id(input.id, "Processor")
         c = await _run(info, processors.update_processor, rid, i.to_dict(input, skip=("id",)))
-        return ProcessorPayload(
-            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def retire_processor(
         self, info: Info[Context, None], input: i.RetireProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.retire_processor, record_id(input.id, "Processor"))
-        return ProcessorPayload(
-            processor=Processor.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def create_processing_activity(
         self, info: Info[Context, None], input: i.CreateProcessingActivityInput
     ) -> ProcessingActivityPayload:
         c = await _run(info, activities.create_processing_activity, i.to_dict(input))
-        return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
-            receipt=_receipt(c),
+        return _payload(
+            info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
     @strawberry.mutation
@@ -222,9 +226,8 @@ class Mutation:
         c = await _run(
             info, activities.update_processing_activity, rid, i.to_dict(input, skip=("id",))
         )
-        return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
-            receipt=_receipt(c),
+        return _payload(
+            info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
     @strawberry.mutation
@@ -233,9 +236,8 @@ class Mutation:
     ) -> ProcessingActivityPayload:
         rid = record_id(input.id, "ProcessingActivity")
         c = await _run(info, activities.retire_processing_activity, rid)
-        return ProcessingActivityPayload(
-            processing_activity=ProcessingActivity.of(c.record, _view(info, c)),
-            receipt=_receipt(c),
+        return _payload(
+            info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
     @strawberry.mutation
@@ -243,9 +245,7 @@ class Mutation:
         self, info: Info[Context, None], input: i.EngageProcessorInput
     ) -> ProcessorEngagementPayload:
         c = await _run(info, activities.engage_processor, input.as_data())
-        return ProcessorEngagementPayload(
-            engagement=ProcessorEngagement.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement)
 
     @strawberry.mutation
     async def disengage_processor(
@@ -253,16 +253,14 @@ class Mutation:
     ) -> ProcessorEngagementPayload:
         rid = record_id(input.id, "ProcessorEngagement")
         c = await _run(info, activities.disengage_processor, rid)
-        return ProcessorEngagementPayload(
-            engagement=ProcessorEngagement.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement)
 
     @strawberry.mutation
     async def record_transfer(
         self, info: Info[Context, None], input: i.RecordTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.record_transfer, input.as_data())
-        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
+        return _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def update_transfer(
@@ -270,23 +268,21 @@ class Mutation:
     ) -> TransferPayload:
         rid = record_id(input.id, "Transfer")
         c = await _run(info, transfers.update_transfer, rid, input.as_data())
-        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
+        return _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def remove_transfer(
         self, info: Info[Context, None], input: i.RemoveTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.remove_transfer, record_id(input.id, "Transfer"))
-        return TransferPayload(transfer=Transfer.of(c.record, _view(info, c)), receipt=_receipt(c))
+        return _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def report_breach(
         self, info: Info[Context, None], input: i.ReportBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.report_breach, input.as_data())
-        return BreachIncidentPayload(
-            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def update_breach(
@@ -294,9 +290,7 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.update_breach, rid, input.as_data())
-        return BreachIncidentPayload(
-            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def notify_authority(
@@ -304,9 +298,7 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_authority, rid, i.to_dict(input, skip=("id",)))
-        return BreachIncidentPayload(
-            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def notify_data_subjects(
@@ -314,18 +306,14 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_data_subjects, rid, i.to_dict(input, skip=("id",)))
-        return BreachIncidentPayload(
-            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def close_breach(
         self, info: Info[Context, None], input: i.CloseBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.close_breach, record_id(input.id, "BreachIncident"))
-        return BreachIncidentPayload(
-            breach=BreachIncident.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def publish_privacy_policy(
@@ -336,9 +324,7 @@ class Mutation:
         c = await ctx.in_thread(
             policies.publish_privacy_policy, ctx.runtime, ctx.principal, data, input.text
         )
-        return PrivacyPolicyPayload(
-            privacy_policy=PrivacyPolicy.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, PrivacyPolicyPayload, "privacy_policy", PrivacyPolicy)
 
     @strawberry.mutation(description="Change the caller's organisation (DPO or ADMIN).")
     async def update_organization(
@@ -347,9 +333,7 @@ class Mutation:
         ctx = info.context
         org_id = ctx.principal.org_id or ""
         c = await _run(info, organizations.update_organization, org_id, i.to_dict(input))
-        return OrganizationPayload(
-            organization=Organization.of(c.record, _view(info, c)), receipt=_receipt(c)
-        )
+        return _payload(info, c, OrganizationPayload, "organization", Organization)
 
     @strawberry.mutation(description="Issue a token (the DPO for its organisation, ADMIN for any).")
     async def create_token(
