@@ -36,6 +36,7 @@ from ropa.store.tables import (
     ProcessingActivity,
     ProcessorEngagement,
     VersionedRecord,
+    snake,
 )
 
 # A deployment whose dashboards list every activity at once may raise the page size
@@ -134,7 +135,7 @@ def _fetch(
 @cache
 def _state_columns(table: type[VersionedRecord]) -> tuple[Any, ...]:
     """The columns of a record's state, in `to_state` order: `id`, then `state_fields`."""
-    return (col(table.id), *(getattr(table, _snake(n)) for n in table.state_fields))
+    return (col(table.id), *(getattr(table, snake(n)) for n in table.state_fields))
 
 
 def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -156,7 +157,7 @@ def by_parent(
 ) -> dict[str, list[dict[str, Any]]]:
     """Children of many parents at once, e.g. transfers by `activityId`."""
     table = TABLE_BY_TYPE[entity_type]
-    column = getattr(table, _snake(field))
+    column = getattr(table, snake(field))
     with rt.db.read() as conn:
         states = _fetch(conn, table, view, [column.in_(set(parent_ids))], [col(table.id)])
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -252,7 +253,7 @@ def _filters(
             )
             out.append(col(table.id).in_(engaged))
         else:
-            out.append(getattr(table, _snake(name)) == value)
+            out.append(getattr(table, snake(name)) == value)
     return out
 
 
@@ -271,12 +272,6 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p.title() for p in rest)
-
-
-def _snake(name: str) -> str:
-    from ropa.store.tables import snake
-
-    return snake(name)
 
 
 # --- single records and history -------------------------------------------------------
