@@ -19,6 +19,7 @@ from ropa.api.errors import ErrorCodes
 from ropa.api.ids import from_global_id, record_id
 from ropa.api.limits import Limits
 from ropa.api.limits import extensions as limit_extensions
+from ropa.api.scalars import SCALAR_OVERRIDES
 from ropa.api.types import (
     NODE_TYPES,
     ApiToken,
@@ -389,6 +390,7 @@ def build_schema(*, introspection: bool = True, limits: Limits | None = None) ->
         mutation=Mutation,
         extensions=extensions,
         types=list(NODE_TYPES.values()),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

@@ -161,17 +161,23 @@ def token_create(
     role: Annotated[str, typer.Option(help="VIEWER, AUDITOR, EDITOR, DPO or ADMIN.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
     expires_at: Annotated[
-        str | None, typer.Option(help="Expiry instant, e.g. 2027-01-01T00:00:00.000000Z.")
+        str | None,
+        typer.Option(help="Expiry: an RFC 3339 instant (2027-01-01T00:00:00Z) or a date."),
     ] = None,
 ) -> None:
     """Issue a token; it is printed once and only its hash is stored."""
+    from ropa.domain.instants import format_instant, read_instant
     from ropa.services import tokens
 
+    try:
+        expires = None if expires_at is None else format_instant(read_instant(expires_at))
+    except ValueError as exc:
+        fail(f"--expires-at: {exc}")
     rt = runtime()
     with _errors():
         principal = system_in(rt, org)
         issued = tokens.create_token(
-            rt, principal, principal.org_id or "", role.upper(), name, expires_at
+            rt, principal, principal.org_id or "", role.upper(), name, expires
         )
     typer.echo(issued.secret)
     typer.echo(f"(role {role.upper()} in {org}; shown once, keep it safe)", err=True)
@@ -189,7 +195,7 @@ def token_list(org: Annotated[str, typer.Option(help="Organisation slug.")]) -> 
             status = "revoked" if t["revokedAt"] else "active"
             typer.echo(
                 f"{t['id']}  {t['role']:8} {status:8} {t['name']}  "
-                f"last used {t['lastUsedAt'] or 'never'}"
+                f"expires {t['expiresAt'] or 'never'}  last used {t['lastUsedAt'] or 'never'}"
             )
 
 

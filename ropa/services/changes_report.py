@@ -82,6 +82,8 @@ def changes(
 ) -> ChangesReport:
     """The records of `org_id` changed after `from_ts` up to and including `to_ts`."""
     authorize(principal, Action.READ, org_id)
+    reads.refuse_future("from", from_ts)
+    reads.refuse_future("to", to_ts)
     if to_ts < from_ts:
         raise ValidationError(FieldError("to", "must not be before from"))
     visible = {t for t in RECORD_TYPES if may_read(principal, t)} | (

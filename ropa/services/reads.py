@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from ropa.domain.instants import in_future, parse_instant
 from ropa.errors import FieldError, NotFoundError, ValidationError
 from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
@@ -115,7 +116,14 @@ def _view(conn: Connection, org_id: str, as_of: str | None) -> View:
         if head is None:
             raise NotFoundError("organization not found")
         return View(org_id, head.size)
+    refuse_future("asOf", as_of)
     return View(org_id, ledger_store.size_at(conn, org_id, as_of), as_of)
+
+
+def refuse_future(field: str, ts: str) -> None:
+    """A view of the past cannot look ahead: an instant in the future is refused, not echoed."""
+    if in_future(parse_instant(ts)):
+        raise ValidationError(FieldError(field, "is in the future: leave it out for the present"))
 
 
 def _fetch(

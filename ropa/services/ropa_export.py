@@ -23,7 +23,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ropa.domain.instants import read_instant
 from ropa.errors import FieldError, ValidationError
 from ropa.ledger.canonical import format_ts
 from ropa.ledger.checkpoint import parse_checkpoint
@@ -116,20 +117,11 @@ def take(rt: Runtime, principal: Principal, slug: str, as_of: str | None = None)
 
 
 def parse_as_of(text: str, field: str = "asOf") -> str:
-    """An ISO 8601 instant with its offset, or a date meaning the end of that day (what the
-    records said that day), as a ledger instant."""
+    """`asOf` as a caller writes it (`ropa.domain.instants.read_instant`), as a ledger instant."""
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return format_ts(datetime(day.year, day.month, day.day, 23, 59, 59, 999999, UTC))
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(FieldError(
-            field, "an ISO 8601 instant (2024-03-01T00:00:00Z) or date (2024-03-01)"
-        )) from None
-    if moment.tzinfo is None:
-        raise ValidationError(FieldError(field, "needs a time zone, e.g. 2024-03-01T00:00:00Z"))
-    return format_ts(moment)
+        return format_ts(read_instant(text))
+    except ValueError as exc:
+        raise ValidationError(FieldError(field, str(exc))) from None
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,29 @@ def test_demo_load_is_idempotent_and_goes_through_the_ledger(
     key = _ok(cli, "keys", "show").strip()
     _ok(cli, "ledger", "export", "--org", "qwiqi", str(tmp_path / "q"))
     assert _ok(cli, "ledger", "verify", str(tmp_path / "q"), "--key", key).startswith("OK")
+
+
+def test_token_expiry_takes_any_rfc3339_instant_or_a_date_and_refuses_a_naive_time(
+    cli: CliRunner,
+) -> None:
+    _ok(cli, "keys", "init", "--name", "acme-20261123")
+    _ok(cli, "org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE")
+    for expiry in ("2099-01-01T00:00:00Z", "2099-01-01T01:00:00+01:00", "2099-06-30"):
+        _ok(cli, "token", "create", "--org", "acme", "--role", "VIEWER", "--expires-at", expiry)
+    naive = cli.invoke(
+        app,
+        [
+            "token",
+            "create",
+            "--org",
+            "acme",
+            "--role",
+            "VIEWER",
+            "--expires-at",
+            "2099-01-01T00:00:00",
+        ],
+    )
+    assert naive.exit_code == 1
+    assert naive.output.count("\n") == 1 and "add Z for UTC" in naive.output
+    listed = _ok(cli, "token", "list", "--org", "acme")
+    assert listed.count("2099-01-01T00:00:00.000000Z") == 2
