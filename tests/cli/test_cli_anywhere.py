@@ -87,9 +87,15 @@ def newcomer_env(home: Path) -> dict[str, str]:
 
 
 def run(args: tuple[str, ...], folder: Path, env: dict[str, str]) -> Run:
-    done = subprocess.run(  # noqa: S603  (our own entry point)
-        [str(ROPA), *args], cwd=folder, env=env, capture_output=True, text=True,
-        timeout=120, stdin=subprocess.DEVNULL, check=False,
+    done = subprocess.run(
+        [str(ROPA), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     return Run(args, folder, done.returncode, done.stdout, done.stderr)
 
@@ -115,9 +121,7 @@ def busy_port() -> Iterator[int]:
         yield int(s.getsockname()[1])
 
 
-def run_all(
-    cases: list[tuple[str, ...]], make_folder: object, env: dict[str, str]
-) -> list[Run]:
+def run_all(cases: list[tuple[str, ...]], make_folder: object, env: dict[str, str]) -> list[Run]:
     def one(i_args: tuple[int, tuple[str, ...]]) -> Run:
         i, args = i_args
         folder = make_folder(i)  # type: ignore[operator]
