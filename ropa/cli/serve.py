@@ -176,15 +176,12 @@ def _prepare_demo(rt: Runtime, url: str) -> list[str]:
         typer.echo(f"created signing key {key.name} in {rt.settings.key_file} (mode 0600)")
     load_demo(rt, progress=lambda slug: typer.echo(f"loaded demo organisation {slug}"))
     secret, expires, kept = demo_token(rt)
-    where = rt.db.where
     return [
-        f"ropa demo is serving {url} (database {where})",
-        f"Open GraphiQL as the {DEMO_SLUG} DPO: {url}#token={secret}",
-        f"DPO token for {DEMO_SLUG}, valid until {expires[:10]}: {secret}",
-        f"  (kept in {kept}; or paste into GraphiQL's Headers tab: "
-        f'{{"Authorization": "Bearer {secret}"}})',
+        f"ropa demo is serving {url} (database {rt.db.where})",
+        f"Open GraphiQL as {DEMO_SLUG}'s DPO: {url}#token={secret}",
+        f"DPO token for {DEMO_SLUG} (valid until {expires[:10]}, kept in {kept}): {secret}",
         f"Demo organisations: {', '.join(DEMO_SLUGS)}",
-        "Anchors (trusted timestamps, witnesses) are not configured in the demo: its "
+        "Anchors (trusted timestamps, witnesses) are not configured in the demo, so its "
         "backdated history is unanchored.",
         f'Try: {{ organization(slug: "{DEMO_SLUG}") {{ name findings {{ code message }} }} }}',
         "Stop with Ctrl-C.",

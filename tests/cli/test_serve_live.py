@@ -27,8 +27,10 @@ REGISTER = """mutation($name: String!) { registerProcessor(input: {name: $name,
 
 def write(server: Server, token: str, name: str) -> dict[str, Any]:
     response = httpx.post(
-        server.url, json={"query": REGISTER, "variables": {"name": name}},
-        headers={"Authorization": f"Bearer {token}"}, timeout=30,
+        server.url,
+        json={"query": REGISTER, "variables": {"name": name}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
     )
     return dict(response.json())
 
@@ -41,7 +43,11 @@ def readyz(server: Server) -> tuple[int, dict[str, Any]]:
 def rotate(deployment: Deployment) -> str:
     done = subprocess.run(  # our own entry point
         [str(ROPA), "keys", "rotate", "--name", f"rotated-{uuid.uuid4().hex[:6]}"],
-        env=deployment.env(), capture_output=True, text=True, timeout=120, check=False,
+        env=deployment.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]  # the new verifier key
@@ -117,9 +123,7 @@ def empty_postgres(pg_available: bool) -> Iterator[str]:
 def test_serve_on_an_unmigrated_postgresql_says_so_and_answers_service_unavailable(
     tmp_path: Path, signing_key: SigningKey, empty_postgres: str
 ) -> None:
-    deployment = Deployment.create(
-        tmp_path, empty_postgres, migrate=False, key=signing_key
-    )
+    deployment = Deployment.create(tmp_path, empty_postgres, migrate=False, key=signing_key)
     server = deployment.server().start()
     try:
         for headers in ({}, {"Authorization": "Bearer ropa_unknown"}):
