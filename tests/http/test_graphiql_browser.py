@@ -25,9 +25,15 @@ from tests.http.conftest import Running, required_in_ci
 pytestmark = pytest.mark.slow
 
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--disable-dev-shm-usage", "--no-default-browser-check", "--disable-extensions",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--no-default-browser-check",
+    "--disable-extensions",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 QUERY = '{ organization(slug: "acme") { name slug ledger { size } } }'
