@@ -70,7 +70,12 @@ def serve(
     except RopaError as exc:
         sock.close()
         fail(str(exc))
-    if not lines:
+    if not lines and workers > 1:
+        lines = [
+            f"ropa is starting {workers} workers for {_public_url(host, port)} "
+            "(/readyz answers once they serve)"
+        ]
+    elif not lines:
         lines = [f"ropa is serving GraphQL and GraphiQL at {_public_url(host, port)}"]
     _run(rt, sock, host, port, workers, lambda: _say(lines))
 
@@ -123,7 +128,10 @@ def _run(
 
     logs = logging_config()  # JSON lines with the request id; never a header or a body
     if workers > 1:
-        config = uvicorn.Config(
+        # the workers bind for themselves: the port was free a moment ago (`bind`)
+        sock.close()
+        on_serving()
+        uvicorn.run(
             "ropa.app:create_app",
             factory=True,
             host=host,
@@ -133,11 +141,6 @@ def _run(
             timeout_graceful_shutdown=30,
             log_config=logs,
         )
-        from uvicorn.supervisors import Multiprocess
-
-        on_serving()  # the socket is bound and listening; workers accept on it
-        sock.listen(config.backlog)
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
         return
 
     from ropa.app import create_app
