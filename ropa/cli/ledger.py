@@ -11,6 +11,8 @@ import typer
 from ropa.cli.common import fail, runtime, system_in
 from ropa.errors import RopaError, VerificationError
 
+_BUNDLE_FILES = ("entries.jsonl", "signatures.jsonl", "checkpoint")
+
 app = typer.Typer(no_args_is_help=True, help="Export and verify signed ledgers.")
 
 
@@ -67,6 +69,12 @@ def verify(
     if not bundle.is_dir():
         fail(
             f"no ledger bundle at {bundle.resolve()}: give the directory `ropa ledger export` wrote"
+        )
+    if not any((bundle / name).exists() for name in _BUNDLE_FILES):
+        fail(
+            f"{bundle.resolve()} is not a ledger bundle (it has no entries.jsonl, "
+            "signatures.jsonl or checkpoint):"
+            " give the directory `ropa ledger export` wrote"
         )
     kept = None
     if checkpoint is not None:

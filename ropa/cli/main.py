@@ -20,7 +20,7 @@ from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
 from ropa.cli import serve as serve_cli
 from ropa.cli.common import INVOCATION, RopaTyper, fail, runtime, system_in
-from ropa.errors import RopaError
+from ropa.errors import NotFoundError, RopaError
 
 app = RopaTyper(
     name="ropa",
@@ -141,7 +141,10 @@ def token_revoke(
     rt = runtime()
     with _errors():
         principal = system_in(rt, org)
-        tokens.revoke_token(rt, principal, principal.org_id or "", token_id)
+        try:
+            tokens.revoke_token(rt, principal, principal.org_id or "", token_id)
+        except NotFoundError:
+            fail(f"{org} has no token {token_id}: `ropa token list --org {org}` lists them")
     typer.echo(f"revoked {token_id}")
 
 
