@@ -41,8 +41,8 @@ class SchemaReady:
         self.runtime = runtime
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not is_operation(scope):
-            await self.app(scope, receive, send)
+        if self.runtime.schema_ready or scope["type"] != "http" or not is_operation(scope):
+            await self.app(scope, receive, send)  # the common case: no thread, no query
             return
         try:
             problem = await run_in_threadpool(self.runtime.schema_problem)

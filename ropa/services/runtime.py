@@ -32,6 +32,11 @@ class Runtime:
         self._lock = threading.Lock()
         self._schema_ready = False
 
+    @property
+    def schema_ready(self) -> bool:
+        """True once the schema was found current (then never asked again)."""
+        return self._schema_ready
+
     def schema_problem(self) -> str | None:
         """Why the database cannot serve (missing, unreachable, not migrated), else None.
 
