@@ -28,7 +28,7 @@ from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError, UserError, ValidationError
-from ropa.services import ledger_queries, ropa_export, tokens
+from ropa.services import ledger_queries, ropa_export, signing_keys, tokens
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
@@ -97,16 +97,31 @@ def create_app(
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> Response:
+        """Ready to serve reads and writes; otherwise 503 and, per failed check, why."""
         checks: dict[str, bool] = {}
+        reasons: dict[str, str] = {}
         try:
             checks["database"] = True
             checks["migrations"] = await run_in_threadpool(is_current, runtime.db)
         except Exception:  # noqa: BLE001  (any failure means not ready)
             checks["database"] = False
             checks["migrations"] = False
-        checks["signingKey"] = await run_in_threadpool(runtime.has_signing_key)
+            reasons["database"] = "the database cannot be reached"
+        if checks["database"] and not checks["migrations"]:
+            reasons["migrations"] = "the database is not migrated: run `ropa migrate`"
+        try:
+            problem = await run_in_threadpool(signing_keys.key_problem, runtime)
+        except Exception:  # noqa: BLE001  (the registry is unreadable: judge the key alone)
+            has_key = await run_in_threadpool(runtime.has_signing_key)
+            problem = None if has_key else "no signing key loaded"
+        checks["signingKey"] = problem is None
+        if problem is not None:
+            reasons["signingKey"] = problem
         ok = all(checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+        body: dict[str, Any] = {"ready": ok, "checks": checks}
+        if reasons:
+            body["reasons"] = reasons
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     async def keys(_: Request) -> Response:
         found = await run_in_threadpool(ledger_queries.verifier_keys, runtime)

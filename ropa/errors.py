@@ -12,6 +12,7 @@
     │   └── UnavailableError      SERVICE_UNAVAILABLE: the database refused or lost a write
     │                             (read-only, full, busy, restarting); nothing was written
     ├── ConfigurationError        the deployment is missing something (e.g. no signing key)
+    │   └── StaleKeyError         the loaded signing key is not the deployment's current one
     ├── LedgerGuardError          a ledgered table was written outside the write path
     └── VerificationError         an offline ledger check failed, naming the seq and the check
 
@@ -84,6 +85,10 @@ class UnavailableError(UserError):
 
 class ConfigurationError(RopaError):
     """The deployment lacks something it needs; the message says what to run."""
+
+
+class StaleKeyError(ConfigurationError):
+    """The loaded signing key was rotated away (or is another deployment's)."""
 
 
 class LedgerGuardError(RopaError):

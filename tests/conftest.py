@@ -30,6 +30,9 @@ from ropa.services.runtime import Runtime
 from ropa.store.database import Database
 from ropa.store.migrate import upgrade
 
+# the project's shared folder beside the repository: test data only tests read (the seed
+# privacy notices); the software never needs it
+SHARED = Path(os.environ.get("ROPA_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 PG_URL = os.environ.get("ROPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
@@ -42,6 +45,20 @@ def _pg_admin() -> psycopg.Connection[Any]:
 def _pg_url(name: str) -> str:
     base, _, _ = PG_URL.rpartition("/")
     return f"{base}/{name}"
+
+
+def shared_path(*parts: str) -> Path:
+    """`SHARED`/parts, for a test that reads it: skipped when missing, failed under CI=true.
+
+    Every test that reads the shared folder goes through here, so that CI, which always
+    has it, can never pass by skipping what it was meant to check.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing under CI=true (set ROPA_SHARED_DIR)")
+        pytest.skip(f"{path} is missing (the shared folder beside the repository)")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,16 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ropa.errors import ConfigurationError, UserError, ValidationError
+from ropa.errors import ConfigurationError, StaleKeyError, UserError, ValidationError
 
 log = logging.getLogger("ropa.api")
 
 MASKED = "Internal server error"
 NO_KEY = "writes are disabled: the service has no signing key loaded (see /readyz)"
+STALE_KEY = (
+    "writes are disabled: the service's signing key is not the deployment's current key "
+    "(see /readyz)"
+)
 
 
 def describe(error: GraphQLError) -> GraphQLError:
@@ -58,7 +62,7 @@ def describe(error: GraphQLError) -> GraphQLError:
         # the operator's message names files and commands: log it, tell the caller less
         log.error("cannot serve %s: %s", error.path, original)
         return GraphQLError(
-            NO_KEY,
+            STALE_KEY if isinstance(original, StaleKeyError) else NO_KEY,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,

@@ -13,6 +13,12 @@ the installed strawberry-graphql; rerun it after upgrading strawberry (docs/grap
 If the installed template references an asset that is not vendored, `graphiql_html()`
 raises `ConfigurationError` instead of serving a page that cannot load.
 
+A link `/graphql#token=<secret>` (what `ropa serve --demo` prints) opens the IDE with
+`{"Authorization": "Bearer <secret>"}` in its Headers tab, so the schema loads into the
+documentation explorer and the first query runs: a small script (`HEADERS_FROM_LINK`) reads the
+fragment, which never reaches the server, hands it to the page as its initial headers and
+removes it from the address bar and history entry.
+
 Plugging it into the app (ROPA_GRAPHIQL=0 turns the IDE and its assets off)::
 
     import os
@@ -77,6 +83,22 @@ _ABSOLUTE_URL: Final = re.compile(r"""https?://[^\s"'<>)`]+?(?=%22|[\s"'<>)`]|$)
 _NAMESPACE_URIS: Final = frozenset({"http://www.w3.org/2000/svg"})
 _ASSET_URL: Final = re.compile(r"""\b(?:src|href)="(?P<url>[^"]+)\"""")
 
+HEADERS_FROM_LINK: Final = """<script>
+      // ropa: /graphql#token=<secret> fills the Headers tab, then leaves the address bar
+      (function () {
+        var found = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+        if (!found) return;
+        var token = decodeURIComponent(found[1]);
+        window.ropaTokenHeaders = JSON.stringify({ Authorization: "Bearer " + token }, null, 2);
+        history.replaceState(null, "", window.location.pathname + window.location.search);
+      })();
+    </script>
+    """
+# where strawberry's page takes its initial headers (from `?headers=`), and the anchor
+# before which the token script goes (the page's own inline script)
+_HEADERS_STATE: Final = "React.useState(parameters.headers)"
+_PAGE_SCRIPT: Final = re.compile(r"<script>\s*const EXAMPLE_QUERY")
+
 
 def _strawberry_template() -> str:
     """strawberry's GraphiQL page, rendered the way strawberry's own views render it.
@@ -116,6 +138,7 @@ def graphiql_html(static_url: str = STATIC_URL) -> str:
     """
     static_url = static_url.rstrip("/")
     html = _CDN_URL.sub(lambda m: _local_asset_url(m, static_url), _strawberry_template())
+    html = _with_token_link(html)
 
     external = {url for url in _ABSOLUTE_URL.findall(html) if url not in _NAMESPACE_URIS}
     external |= {m["url"] for m in _ASSET_URL.finditer(html) if m["url"].startswith("//")}
@@ -137,6 +160,20 @@ def graphiql_html(static_url: str = STATIC_URL) -> str:
     return html
 
 
+def _with_token_link(html: str) -> str:
+    """The page, taking its initial headers from a `#token=` link when there is one."""
+    anchor = _PAGE_SCRIPT.search(html)
+    if anchor is None or html.count(_HEADERS_STATE) != 1:
+        raise ConfigurationError(
+            "strawberry's GraphiQL page no longer reads its initial headers as ropa expects;"
+            " update ropa/api/graphiql.py (the #token= link) for this strawberry-graphql"
+        )
+    html = html.replace(
+        _HEADERS_STATE, "React.useState(parameters.headers || window.ropaTokenHeaders)"
+    )
+    return html[: anchor.start()] + HEADERS_FROM_LINK + html[anchor.start() :]
+
+
 def static_files_app() -> StaticFiles:
     """An ASGI app serving ropa/api/static (the vendored GraphiQL assets), to mount at /static."""
     return StaticFiles(directory=STATIC_DIR)
@@ -153,6 +190,7 @@ def mount_graphiql(routes: list[BaseRoute], static_url: str = STATIC_URL) -> lis
 
 
 __all__ = [
+    "HEADERS_FROM_LINK",
     "STATIC_DIR",
     "STATIC_URL",
     "graphiql_html",

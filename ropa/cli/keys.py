@@ -21,7 +21,7 @@ def init(
     """Create a signing key file (mode 0600) at ROPA_SIGNING_KEY_FILE."""
     from ropa.services.signing_keys import init_key_file
 
-    rt = runtime()
+    rt = runtime(ready=False)
     try:
         key = init_key_file(rt.settings.key_file, rt.settings.ledger_prefix, name)
     except RopaError as exc:
@@ -33,7 +33,7 @@ def init(
 @app.command()
 def show() -> None:
     """Print the verifier key (public) of the signing key in use."""
-    rt = runtime()
+    rt = runtime(ready=False)
     try:
         typer.echo(rt.signing_key().verifier_key)
     except RopaError as exc:

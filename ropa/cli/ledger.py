@@ -11,6 +11,8 @@ import typer
 from ropa.cli.common import fail, runtime, system_in
 from ropa.errors import RopaError, VerificationError
 
+_BUNDLE_FILES = ("entries.jsonl", "signatures.jsonl", "checkpoint")
+
 app = typer.Typer(no_args_is_help=True, help="Export and verify signed ledgers.")
 
 
@@ -64,14 +66,33 @@ def verify(
     from ropa.ledger.verify import verify_bundle
 
     live = None
+    if not bundle.is_dir():
+        fail(
+            f"no ledger bundle at {bundle.resolve()}: give the directory `ropa ledger export` wrote"
+        )
+    if not any((bundle / name).exists() for name in _BUNDLE_FILES):
+        fail(
+            f"{bundle.resolve()} is not a ledger bundle (it has no entries.jsonl, "
+            "signatures.jsonl or checkpoint):"
+            " give the directory `ropa ledger export` wrote"
+        )
+    kept = None
+    if checkpoint is not None:
+        try:
+            kept = checkpoint.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            fail(f"cannot read the kept checkpoint {checkpoint.resolve()}: {reason}")
     try:
-        kept = checkpoint.read_text(encoding="utf-8") if checkpoint else None
         if database:
             from ropa.ledger.checkpoint import parse_checkpoint
             from ropa.ledger.note import parse_note
             from ropa.services.ledger_export import database_state
 
-            text, _ = parse_note((bundle / "checkpoint").read_bytes())
+            found = bundle / "checkpoint"
+            if not found.is_file():
+                fail(f"{bundle.resolve()} is not a ledger bundle: it has no checkpoint file")
+            text, _ = parse_note(found.read_bytes())
             cp = parse_checkpoint(text)
             live = database_state(database, cp.origin, cp.size)
         progress = _progress("verified")
@@ -93,3 +114,10 @@ def verify(
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     typer.echo(f"OK: {report.size} entries verified, root {report.root.hex()}")
+    if report.kept_checkpoint_size is not None:
+        typer.echo(
+            f"OK: the ledger extends the kept checkpoint of size {report.kept_checkpoint_size}"
+            " (consistency proof checked)"
+        )
+    if report.live_state_checked:
+        typer.echo("OK: the live database holds what the entries replay to")

@@ -18,10 +18,11 @@ import typer
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
-from ropa.cli.common import INVOCATION, fail, runtime, system_in
-from ropa.errors import RopaError
+from ropa.cli import serve as serve_cli
+from ropa.cli.common import INVOCATION, RopaTyper, fail, runtime, system_in
+from ropa.errors import NotFoundError, RopaError
 
-app = typer.Typer(
+app = RopaTyper(
     name="ropa",
     no_args_is_help=True,
     add_completion=False,
@@ -58,83 +59,19 @@ def migrate() -> None:
     """Bring the database schema up to date (Alembic migrations)."""
     from ropa.store.migrate import upgrade
 
-    rt = runtime()
+    rt = runtime(ready=False)
     with _errors():
-        upgrade(rt.db)
-    typer.echo(f"database is at the newest schema ({rt.db.dialect})")
-
-
-@app.command()
-def serve(
-    demo: Annotated[
-        bool, typer.Option(help="Load the demo organisations and print a token.")
-    ] = False,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-) -> None:
-    """Run the GraphQL service (GraphiQL at /graphql)."""
-    import uvicorn
-
-    from ropa.services import tokens
-    from ropa.store.migrate import upgrade
-
-    rt = runtime()
-    with _errors():
-        if rt.db.is_sqlite:
-            upgrade(rt.db)  # the embedded database migrates itself
-        if demo:
-            _ensure_key(rt)
-            _load_demo(rt)
-            principal = system_in(rt, "qualer")
-            issued = tokens.create_token(
-                rt, principal, principal.org_id or "", "DPO", "demo dashboard"
-            )
-        elif not rt.has_signing_key():
-            typer.echo(
-                "warning: no signing key, so writes are refused; run `ropa keys init`", err=True
-            )
-    url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}/graphql"  # noqa: S104
-    typer.echo(f"GraphiQL: {url}")
-    if demo:
-        typer.echo("Demo organisations: qualer, qwiqi, webengage, qiscus, qwasi")
-        typer.echo(f"DPO token for qualer: {issued.secret}")
-        typer.echo(f'In GraphiQL\'s Headers tab: {{"Authorization": "Bearer {issued.secret}"}}')
-        typer.echo('Try: { organization(slug: "qualer") { name findings { code message } } }')
-    from ropa.observability import logging_config
-
-    logs = logging_config()  # JSON lines with the request id; never a header or a body
-    if workers > 1:
-        uvicorn.run(
-            "ropa.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            timeout_graceful_shutdown=30,
-            log_config=logs,
+        applied = upgrade(rt.db)
+    if applied:
+        typer.echo(
+            f"applied {len(applied)} migration{'s' if len(applied) > 1 else ''}: "
+            f"{', '.join(applied)}; {rt.db.where} is up to date"
         )
     else:
-        from ropa.app import create_app
-
-        uvicorn.run(
-            create_app(rt),
-            host=host,
-            port=port,
-            log_level="info",
-            timeout_graceful_shutdown=30,
-            log_config=logs,
-        )
+        typer.echo(f"{rt.db.where} is already up to date: no migration applied")
 
 
-def _ensure_key(rt: Any) -> None:
-    from ropa.services.signing_keys import init_key_file
-
-    if rt.settings.key_env or rt.settings.key_file.exists():
-        return
-    key = init_key_file(rt.settings.key_file, rt.settings.ledger_prefix)
-    typer.echo(f"created signing key {key.name} in {rt.settings.key_file} (mode 0600)")
+app.command()(serve_cli.serve)
 
 
 def _load_demo(rt: Any) -> None:
@@ -210,7 +147,10 @@ def token_revoke(
     rt = runtime()
     with _errors():
         principal = system_in(rt, org)
-        tokens.revoke_token(rt, principal, principal.org_id or "", token_id)
+        try:
+            tokens.revoke_token(rt, principal, principal.org_id or "", token_id)
+        except NotFoundError:
+            fail(f"{org} has no token {token_id}: `ropa token list --org {org}` lists them")
     typer.echo(f"revoked {token_id}")
 
 
@@ -252,6 +192,8 @@ def export_schema(
     """Write the GraphQL schema (SDL) exported from the code."""
     from ropa.api.sdl import schema_sdl
 
+    if not out.parent.is_dir():
+        fail(f"no folder {out.parent.resolve()}: run from the repository or pass --out FILE")
     out.write_text(schema_sdl(), encoding="utf-8")
     typer.echo(f"wrote {out}")
 

@@ -478,7 +478,9 @@ def _read(bundle: Path, name: str) -> bytes:
     try:
         return (bundle / name).read_bytes()
     except OSError as err:
-        raise VerificationError(Check.BUNDLE, f"cannot read {name}: {err.strerror}") from None
+        raise VerificationError(
+            Check.BUNDLE, f"cannot read {bundle / name}: {err.strerror}"
+        ) from None
 
 
 def _unverified_checkpoint(note: bytes | str) -> Checkpoint:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from ropa.errors import NotFoundError
+from ropa.errors import ConfigurationError, NotFoundError
 from ropa.ledger.bundle import BundleWriter
 from ropa.ledger.entry import SignedEntry
 from ropa.ledger.note import parse_note
@@ -24,6 +24,7 @@ from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
 from ropa.store.database import Database
+from ropa.store.migrate import schema_problem
 from ropa.store.tables import (
     RECORD_TABLES,
     LedgerCheckpoint,
@@ -123,6 +124,9 @@ def database_state(url: str, origin: str, size: int) -> dict[str, dict[str, Any]
     org_id = origin.rsplit("/", 1)[-1]
     db = Database(url)
     try:
+        problem = schema_problem(db)  # never creates a missing SQLite file
+        if problem is not None:
+            raise ConfigurationError(f"--database: {problem}")
         with db.read() as conn:
             return live_state(conn, View(org_id, size))
     finally:

@@ -8,6 +8,7 @@ only once the rotation has committed, so a failure leaves the old key in force.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
 from ropa.store.ledger_store import Receipt
 from ropa.store.write_path import rotate_signing_key
+
+log = logging.getLogger("ropa.keys")
 
 
 def init_key_file(path: Path, prefix: str, name: str | None = None) -> SigningKey:
@@ -55,3 +58,42 @@ def rotate(rt: Runtime, principal: Principal, new_name: str | None = None) -> li
     os.replace(staged, key_file)
     rt.set_signing_key(new)
     return receipts
+
+
+def key_problem(rt: Runtime) -> str | None:
+    """Why writes would be refused for want of the right key, in one line; None when ready.
+
+    The answer is public (`/readyz`): it names key ids and what to run, never a path; the
+    full reason goes to the log. The loaded key must be the newest in the deployment's
+    key registry: a service whose key was rotated by another process is not ready until
+    it has re-read the key file (at its next write or readiness check).
+    """
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from ropa.store.tables import SigningKeyRecord
+
+    try:
+        key = rt.signing_key()
+    except ConfigurationError as exc:
+        log.warning("no signing key: %s", exc)
+        if not rt.settings.key_env and not rt.settings.key_file.exists():
+            return "no signing key loaded: run `ropa keys init` or set ROPA_SIGNING_KEY_FILE"
+        return "the signing key cannot be loaded (the service's log says why)"
+    with rt.db.read() as conn:
+        latest = conn.execute(
+            select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.name))
+            .order_by(col(SigningKeyRecord.created_at).desc())
+            .limit(1)
+        ).first()
+    if latest is None or latest.key_id == key.key_id.hex():
+        return None
+    how = (
+        "restart the service with the new ROPA_SIGNING_KEY"
+        if rt.settings.key_env
+        else "put the current key in ROPA_SIGNING_KEY_FILE"
+    )
+    return (
+        f"the loaded signing key {key.key_id.hex()} ({key.name}) is not the deployment's "
+        f"current key {latest.key_id} ({latest.name}): {how}"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -51,6 +52,30 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The absolute path of an SQLite database file (None for PostgreSQL or `:memory:`)."""
+        if not self.is_sqlite:
+            return None
+        name = make_url(self.url).database
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        return Path(name).resolve()
+
+    @property
+    def where(self) -> str:
+        """The database named for a message: a file's absolute path, or the URL sans password."""
+        path = self.sqlite_file
+        if path is not None:
+            return str(path)
+        url = make_url(self.url)
+        return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+    def exists(self) -> bool:
+        """False for an SQLite file that is not there (connecting would create it)."""
+        path = self.sqlite_file
+        return path is None or path.is_file()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

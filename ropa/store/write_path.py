@@ -25,10 +25,10 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col
 
 from ropa.errors import (
-    ConfigurationError,
     ConflictError,
     LedgerGuardError,
     NotFoundError,
+    StaleKeyError,
     UnavailableError,
 )
 from ropa.ledger.canonical import format_ts
@@ -126,7 +126,7 @@ class Transaction:
             # A rotation moves every head and the key registry in one transaction, so a
             # head naming the loaded key means the registry's latest is that key: the
             # registry is read only for a new ledger (one round trip less per write).
-            raise ConfigurationError(
+            raise StaleKeyError(
                 f"this ledger is signed by key {head.key_id}, but the loaded signing key is "
                 f"{self.key.key_id.hex()}: load the current key (ROPA_SIGNING_KEY_FILE or "
                 "ROPA_SIGNING_KEY), see `ropa keys show`"
@@ -283,7 +283,7 @@ def check_key(session: Session, key: SigningKey) -> None:
         session.info[_ALLOWED].add(id(record))
         session.add(record)
     elif latest.key_id != key.key_id.hex():
-        raise ConfigurationError(
+        raise StaleKeyError(
             f"the loaded signing key ({key.key_id.hex()}) is not the deployment's current key "
             f"({latest.key_id}, {latest.name}): load that key, or rotate with `ropa keys rotate`"
         )

@@ -74,6 +74,8 @@ def test_export_verify_rotate_and_verify_against_the_kept_checkpoint(
         database_url,
     )
     assert out.startswith("OK: 2 entries")
+    assert "kept checkpoint" not in out
+    assert "OK: the live database holds what the entries replay to" in out
     _ok(cli, "keys", "rotate", "--name", "second-20261123")
     assert _ok(cli, "keys", "show").startswith("second-20261123+")
     _ok(cli, "token", "create", "--org", "acme", "--role", "VIEWER")
@@ -93,6 +95,7 @@ def test_export_verify_rotate_and_verify_against_the_kept_checkpoint(
         database_url,
     )
     assert out.startswith("OK: 4 entries")
+    assert "OK: the ledger extends the kept checkpoint of size 2 (consistency proof checked)" in out
 
 
 def test_verify_names_the_failure_and_exits_non_zero(cli: CliRunner, tmp_path: Path) -> None:
@@ -108,6 +111,28 @@ def test_verify_names_the_failure_and_exits_non_zero(cli: CliRunner, tmp_path: P
     assert "state.json" in result.output
     missing = cli.invoke(app, ["ledger", "verify", str(tmp_path / "nope"), "--key", key])
     assert missing.exit_code == 1
+    assert f"no ledger bundle at {tmp_path / 'nope'}" in missing.output
+    no_kept = cli.invoke(
+        app, ["ledger", "verify", str(bundle), "--key", key, "--checkpoint", "gone.txt"]
+    )
+    assert no_kept.exit_code == 1
+    assert no_kept.output.count("\n") == 1
+    assert "cannot read the kept checkpoint" in no_kept.output
+    assert str(Path("gone.txt").resolve()) in no_kept.output
+    (bundle / "checkpoint").unlink()
+    torn = cli.invoke(app, ["ledger", "verify", str(bundle), "--key", key])
+    assert torn.exit_code == 1
+    assert str(bundle / "checkpoint") in torn.output
+
+
+def test_migrate_says_what_it_applied_and_when_nothing_was_needed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROPA_DATABASE_URL", database_url)
+    runner = CliRunner()
+    again = runner.invoke(app, ["migrate"])  # the fixture's database is migrated already
+    assert again.exit_code == 0
+    assert "is already up to date: no migration applied" in again.output
 
 
 def test_demo_load_is_idempotent_and_goes_through_the_ledger(
