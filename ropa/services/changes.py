@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from ropa.domain import validation
-from ropa.errors import FieldError, NotFoundError, ReferenceNotFoundError, ValidationError
+from ropa.errors import (
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    ReferenceNotFoundError,
+    ValidationError,
+)
 from ropa.services import idempotency
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
-from ropa.store.ledger_store import Receipt
+from ropa.store.ledger_store import SYSTEM, Receipt
 from ropa.store.tables import TABLE_BY_TYPE, VersionedRecord, snake
 from ropa.store.write_path import Transaction
 
@@ -39,9 +47,30 @@ class Change:
         return self.state
 
 
+_recorded_at: ContextVar[str | None] = ContextVar("ropa_recorded_at", default=None)
+
+
+@contextmanager
+def recorded_at(ts: str) -> Iterator[None]:
+    """Write the changes made inside at instant `ts` (LEDGER-SPEC §2 form) instead of now.
+
+    For trusted system callers only (the demo loader, imports): a change made by any other
+    principal inside is refused. The write path refuses a `ts` earlier than the ledger's
+    last entry, so a history is written in chronological order.
+    """
+    token = _recorded_at.set(ts)
+    try:
+        yield
+    finally:
+        _recorded_at.reset(token)
+
+
 def open_transaction(
     rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
 ) -> Transaction:
+    ts = _recorded_at.get()
+    if ts is not None and principal.role != SYSTEM.role:
+        raise ForbiddenError("only the system may write changes at an instant of its choosing")
     return Transaction(
         rt.db,
         org_id,
@@ -50,6 +79,7 @@ def open_transaction(
         rt.settings.ledger_prefix,
         creating_org=creating_org,
         idempotency=idempotency.record_for(org_id),
+        ts=ts,
     )
 
 
