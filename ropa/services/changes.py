@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 from ropa.domain import validation
+from ropa.domain.instants import parse_instant
 from ropa.errors import (
     FieldError,
     ForbiddenError,
@@ -130,7 +132,22 @@ def validated(entity_type: str, state: dict[str, Any]) -> dict[str, Any]:
         if value is None and name in table.state_fields and _default(table, name) == []:
             state[name] = []
     _VALIDATORS[entity_type](state)
+    if entity_type == "ProcessingActivity":
+        errors = validation.future_errors(state, recording_time())
+        if errors:
+            raise ValidationError(errors)
     return state
+
+
+def recording_time() -> datetime:
+    """The instant a change is being recorded at: now, or the system's `recorded_at`."""
+    ts = _recorded_at.get()
+    if ts is not None:
+        try:
+            return parse_instant(ts)
+        except ValueError:
+            pass  # the write path refuses it, naming the field
+    return datetime.now(UTC)
 
 
 _VALIDATORS = {
