@@ -165,3 +165,25 @@ def test_ledger_entries_carry_the_instants_of_the_history_in_order(
         first = json.loads(rows[0][1])
         assert first["op"] == "createOrganization"
         assert first["ts"] == instant(demo_data(slug)["organization"]["since"])
+
+
+def test_the_dashboard_as_of_a_day_shows_the_ledger_head_its_records_come_from(
+    rt: Runtime, demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
+) -> None:
+    gql, secrets, ids = demo
+    at = "2022-03-14T10:00:00Z"  # reported, not yet contained
+    body = gql.operation("DashboardOverview", {"slug": "qualer", "asOf": at}, secrets["qualer"])
+    org = body["data"]["organization"]
+    [breach] = org["breaches"]["edges"]  # OPEN that morning, closed today
+    assert breach["node"]["overdue"] is False
+    with rt.db.read() as conn:
+        written_by_then = conn.execute(
+            select(LedgerEntry.seq).where(
+                LedgerEntry.org_id == ids["qualer"], LedgerEntry.ts <= instant(at)
+            )
+        ).all()
+    ledger = org["ledger"]
+    assert ledger["size"] == len(written_by_then)
+    assert ledger["checkpoint"].split("\n")[1] == str(ledger["size"])
+    today = gql.operation("DashboardOverview", {"slug": "qualer"}, secrets["qualer"])
+    assert today["data"]["organization"]["ledger"]["size"] > ledger["size"]
