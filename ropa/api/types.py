@@ -896,9 +896,7 @@ class Ledger:
             return
         limit = (await self._head(info)).size
         if size > limit:
-            raise ValidationError(
-                FieldError(field, f"at most the ledger's size at asOf ({limit})")
-            )
+            raise ValidationError(FieldError(field, f"at most the ledger's size at asOf ({limit})"))
 
     @strawberry.field
     async def size(self, info: Info[Context, None]) -> int:

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -93,34 +94,52 @@ def history(data: dict[str, Any], org: OrganizationLoader) -> list[Event]:
     def add(at: str, kind: str, what: str, run: Callable[[], None]) -> None:
         events.append(Event(instant(at), _ORDER.index(kind), len(events), what, run))
 
-    add(data["organization"]["since"], "organization", "createOrganization",
-        lambda: org.create(data["organization"]))
+    add(
+        data["organization"]["since"],
+        "organization",
+        "createOrganization",
+        partial(org.create, data["organization"]),
+    )
     for policy in data.get("privacyPolicies", []):
-        add(policy["publishedAt"], "policy", "publishPrivacyPolicy",
-            lambda p=policy: org.publish_policy(p))
+        add(
+            policy["publishedAt"],
+            "policy",
+            "publishPrivacyPolicy",
+            partial(org.publish_policy, policy),
+        )
     for proc in data.get("processors", []):
-        add(proc["since"], "processor", "registerProcessor", lambda p=proc: org.register(p))
+        add(proc["since"], "processor", "registerProcessor", partial(org.register, proc))
         for change in proc.get("history", []):
-            add(change["at"], "change", change["op"],
-                lambda p=proc, c=change: org.change_processor(p["ref"], c))
+            add(
+                change["at"],
+                "change",
+                change["op"],
+                partial(org.change_processor, proc["ref"], change),
+            )
     for act in data.get("activities", []):
         since = act["since"]
-        add(since, "activity", "createProcessingActivity", lambda a=act: org.create_activity(a))
+        add(since, "activity", "createProcessingActivity", partial(org.create_activity, act))
         for eng in act.get("engagements", []):
-            add(eng.get("since", since), "engagement", "engageProcessor",
-                lambda a=act, e=eng: org.engage(a["ref"], e))
+            add(
+                eng.get("since", since),
+                "engagement",
+                "engageProcessor",
+                partial(org.engage, act["ref"], eng),
+            )
         for tr in act.get("transfers", []):
-            transfer_key = f"{act['ref']}/{len(events)}"
-            add(tr.get("since", since), "transfer", "recordTransfer",
-                lambda a=act, t=tr, k=transfer_key: org.record_transfer(a["ref"], t, k))
+            key = f"{act['ref']}/{len(events)}"
+            add(
+                tr.get("since", since),
+                "transfer",
+                "recordTransfer",
+                partial(org.record_transfer, act["ref"], tr, key),
+            )
             for change in tr.get("history", []):
-                add(change["at"], "change", change["op"],
-                    lambda k=transfer_key, c=change: org.change_transfer(k, c))
+                add(change["at"], "change", change["op"], partial(org.change_transfer, key, change))
     for number, breach in enumerate(data.get("breaches", [])):
-        add(breach["since"], "breach", "reportBreach", lambda b=breach, n=number: org.report(n, b))
+        add(breach["since"], "breach", "reportBreach", partial(org.report, number, breach))
         for change in breach.get("history", []):
-            add(change["at"], "change", change["op"],
-                lambda n=number, c=change: org.change_breach(n, c))
+            add(change["at"], "change", change["op"], partial(org.change_breach, number, change))
     return sorted(events)
 
 
@@ -163,27 +182,38 @@ class OrganizationLoader:
         self.activities[act["ref"]] = change.record["id"]
 
     def engage(self, activity_ref: str, eng: dict[str, Any]) -> None:
-        activities.engage_processor(self.rt, self.system, {
-            "activityId": self.activities[activity_ref],
-            "processorId": self.processors[eng["processor"]],
-            **{k: v for k, v in _state(eng).items() if k != "processor"},
-        })
+        activities.engage_processor(
+            self.rt,
+            self.system,
+            {
+                "activityId": self.activities[activity_ref],
+                "processorId": self.processors[eng["processor"]],
+                **{k: v for k, v in _state(eng).items() if k != "processor"},
+            },
+        )
 
     def record_transfer(self, activity_ref: str, tr: dict[str, Any], key: str) -> None:
         ref = tr.get("recipientProcessor")
-        change = transfers.record_transfer(self.rt, self.system, {
-            "activityId": self.activities[activity_ref],
-            "recipientProcessorId": self.processors[ref] if ref else None,
-            **{k: v for k, v in _state(tr).items() if k != "recipientProcessor"},
-        })
+        change = transfers.record_transfer(
+            self.rt,
+            self.system,
+            {
+                "activityId": self.activities[activity_ref],
+                "recipientProcessorId": self.processors[ref] if ref else None,
+                **{k: v for k, v in _state(tr).items() if k != "recipientProcessor"},
+            },
+        )
         self.transfers[key] = change.record["id"]
 
     def change_transfer(self, key: str, change: dict[str, Any]) -> None:
         transfers.update_transfer(self.rt, self.system, self.transfers[key], change["set"])
 
     def report(self, number: int, breach: dict[str, Any]) -> None:
-        fields = {k: v for k, v in _state(breach).items()
-                  if k not in ("affectedActivities", "affectedProcessors")}
+        fields = {
+            k: v
+            for k, v in _state(breach).items()
+            if k not in ("affectedActivities", "affectedProcessors")
+        }
         fields["affectedActivityIds"] = [self.activities[r] for r in breach["affectedActivities"]]
         fields["affectedProcessorIds"] = [self.processors[r] for r in breach["affectedProcessors"]]
         self.breaches[number] = breaches.report_breach(self.rt, self.system, fields).record["id"]

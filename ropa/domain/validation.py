@@ -27,11 +27,10 @@ from datetime import datetime
 from typing import Any
 
 from ropa.domain import breach
-from ropa.domain.instants import is_instant, parse_instant
-from ropa.errors import FieldError
 from ropa.domain.checks import FieldChecks, join
 from ropa.domain.countries import is_eea
 from ropa.domain.durations import is_duration
+from ropa.domain.instants import is_instant, parse_instant
 from ropa.domain.taxonomy import is_data_category, is_data_subject, is_data_use
 from ropa.domain.vocabulary import (
     ActivityRole,
@@ -51,6 +50,7 @@ from ropa.domain.vocabulary import (
     SpecialCategory,
     TransferMechanism,
 )
+from ropa.errors import FieldError
 
 State = Mapping[str, Any]
 
@@ -296,9 +296,12 @@ def future_errors(state: State, now: datetime) -> list[FieldError]:
     silence the review finding (REVIEW_OVERDUE) for as long.
     """
     reviewed = state.get("lastReviewedAt")
-    if isinstance(reviewed, str) and is_instant(reviewed):
-        if parse_instant(reviewed) > now + breach.CLOCK_SKEW:
-            return [FieldError("lastReviewedAt", "is in the future: record a review once held")]
+    if (
+        isinstance(reviewed, str)
+        and is_instant(reviewed)
+        and parse_instant(reviewed) > now + breach.CLOCK_SKEW
+    ):
+        return [FieldError("lastReviewedAt", "is in the future: record a review once held")]
     return []
 
 

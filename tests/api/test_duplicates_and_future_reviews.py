@@ -85,9 +85,7 @@ def test_an_intended_duplicate_is_registered_when_the_caller_says_so(
     assert _count(gql, org) == 2
 
 
-def test_different_vendors_and_retired_ones_are_no_duplicates(
-    gql: GraphQLClient, org: Org
-) -> None:
+def test_different_vendors_and_retired_ones_are_no_duplicates(gql: GraphQLClient, org: Org) -> None:
     token = org.tokens["DPO"]
     old = _register(gql, token, name="Dropbox")["data"]["registerProcessor"]["processor"]
     assert "errors" not in _register(gql, token, name="Dropbox Sign")
@@ -118,15 +116,23 @@ def test_a_review_in_the_future_is_refused_naming_the_field(
     gql: GraphQLClient, org: Org, ahead: timedelta
 ) -> None:
     token = org.tokens["EDITOR"]
-    body = gql(CREATE_ACTIVITY, {"input": _activity(lastReviewedAt=_instant(ahead))}, token,
-               expect_errors=True)
+    body = gql(
+        CREATE_ACTIVITY,
+        {"input": _activity(lastReviewedAt=_instant(ahead))},
+        token,
+        expect_errors=True,
+    )
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert [f["field"] for f in body["errors"][0]["extensions"]["fields"]] == ["lastReviewedAt"]
     # and on an update of an existing activity
     made = gql(CREATE_ACTIVITY, {"input": _activity()}, token)
     activity_id = made["data"]["createProcessingActivity"]["processingActivity"]["id"]
-    body = gql(UPDATE_ACTIVITY, {"input": {"id": activity_id, "lastReviewedAt": _instant(ahead)}},
-               token, expect_errors=True)
+    body = gql(
+        UPDATE_ACTIVITY,
+        {"input": {"id": activity_id, "lastReviewedAt": _instant(ahead)}},
+        token,
+        expect_errors=True,
+    )
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert "lastReviewedAt" in body["errors"][0]["message"]
 
@@ -134,6 +140,9 @@ def test_a_review_in_the_future_is_refused_naming_the_field(
 def test_a_review_now_or_within_the_clock_skew_is_accepted(gql: GraphQLClient, org: Org) -> None:
     token = org.tokens["EDITOR"]
     for delta in (timedelta(days=-30), timedelta(0), timedelta(minutes=2)):
-        body = gql(CREATE_ACTIVITY, {"input": _activity(name=f"A {delta}",
-                                                        lastReviewedAt=_instant(delta))}, token)
+        body = gql(
+            CREATE_ACTIVITY,
+            {"input": _activity(name=f"A {delta}", lastReviewedAt=_instant(delta))},
+            token,
+        )
         assert body["data"]["createProcessingActivity"]["processingActivity"]["lastReviewedAt"]

@@ -48,7 +48,8 @@ def _history(rt: Runtime) -> Principal:
     """Created 2020-01-01, a vendor 2020-06-01, another 2021-06-01: sizes 1, 2, 3."""
     with recorded_at("2020-01-01T09:00:00.000000Z"):
         change = organizations.create_organization(
-            rt, SYSTEM_PRINCIPAL,
+            rt,
+            SYSTEM_PRINCIPAL,
             {"slug": "hist", "name": "Hist", "roles": ["CONTROLLER"], "country": "DE"},
         )
     system = Principal(SYSTEM_PRINCIPAL.actor, change.record["id"])
@@ -67,10 +68,10 @@ def _run(rt: Runtime, principal: Principal, query: str, variables: dict[str, Any
         return Context(runtime=rt, principal_or_none=principal, compiled=fast)
 
     async def both() -> list[Any]:
-        standard = await SCHEMA.execute(query, variable_values=variables,
-                                        context_value=context(False))
-        fast = await SCHEMA.execute(query, variable_values=variables,
-                                    context_value=context(True))
+        standard = await SCHEMA.execute(
+            query, variable_values=variables, context_value=context(False)
+        )
+        fast = await SCHEMA.execute(query, variable_values=variables, context_value=context(True))
         return [standard, fast]
 
     results = asyncio.run(both())
@@ -114,8 +115,10 @@ def test_proofs_under_as_of_are_bounded_by_the_tree_of_then(rt: Runtime) -> None
 def test_compiled_executor_answers_the_ledger_of_then_itself(rt: Runtime) -> None:
     system = _history(rt)
     context = Context(runtime=rt, principal_or_none=system, compiled=True)
-    direct = asyncio.run(compiled.execute_compiled(
-        SCHEMA._schema, parse(LEDGER), LEDGER, None, {"asOf": "2020-07-01T00:00:00Z"}, context
-    ))
+    direct = asyncio.run(
+        compiled.execute_compiled(
+            SCHEMA._schema, parse(LEDGER), LEDGER, None, {"asOf": "2020-07-01T00:00:00Z"}, context
+        )
+    )
     assert direct is not None, "the compiled run fell back"
     assert direct["organization"]["ledger"]["size"] == 2

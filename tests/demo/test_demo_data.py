@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import os
 
 import pycountry
 import pytest

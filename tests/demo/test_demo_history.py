@@ -63,8 +63,11 @@ def _qualer(gql: GraphQLClient, token: str, as_of: str | None) -> dict[str, Any]
 
 
 def _hubspot_transfer(org: dict[str, Any]) -> dict[str, Any]:
-    [transfer] = [e["node"] for e in org["transfers"]["edges"]
-                  if (e["node"]["recipientProcessor"] or {}).get("name") == "HubSpot"]
+    [transfer] = [
+        e["node"]
+        for e in org["transfers"]["edges"]
+        if (e["node"]["recipientProcessor"] or {}).get("name") == "HubSpot"
+    ]
     return transfer
 
 
@@ -127,16 +130,22 @@ def test_processors_are_added_signed_certified_and_retired_over_the_years(
     assert vendors(None)["Dropbox"]["status"] == "RETIRED"
 
 
-@pytest.mark.parametrize(("slug", "before", "after", "effective"), [
-    ("qwasi", "2018-05-24T00:00:00Z", "2018-06-01T00:00:00Z", "2018-05-25"),
-    ("qualer", "2019-03-03T00:00:00Z", "2020-02-01T00:00:00Z", "2020-01-23"),
-    ("webengage", "2019-10-01T00:00:00Z", "2019-10-03T00:00:00Z", "2018-05-23"),
-    ("qiscus", "2021-02-28T00:00:00Z", "2021-03-02T00:00:00Z", "2021-03-01"),
-    ("qwiqi", "2024-11-10T00:00:00Z", "2024-11-12T00:00:00Z", "2024-11-11"),
-])
+@pytest.mark.parametrize(
+    ("slug", "before", "after", "effective"),
+    [
+        ("qwasi", "2018-05-24T00:00:00Z", "2018-06-01T00:00:00Z", "2018-05-25"),
+        ("qualer", "2019-03-03T00:00:00Z", "2020-02-01T00:00:00Z", "2020-01-23"),
+        ("webengage", "2019-10-01T00:00:00Z", "2019-10-03T00:00:00Z", "2018-05-23"),
+        ("qiscus", "2021-02-28T00:00:00Z", "2021-03-02T00:00:00Z", "2021-03-01"),
+        ("qwiqi", "2024-11-10T00:00:00Z", "2024-11-12T00:00:00Z", "2024-11-11"),
+    ],
+)
 def test_organisations_and_their_notices_appear_at_their_dates(
     demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
-    slug: str, before: str, after: str, effective: str,
+    slug: str,
+    before: str,
+    after: str,
+    effective: str,
 ) -> None:
     gql, secrets, _ = demo
     token = secrets[slug]
@@ -147,14 +156,16 @@ def test_organisations_and_their_notices_appear_at_their_dates(
 
 
 def test_ledger_entries_carry_the_instants_of_the_history_in_order(
-    rt: Runtime, demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
+    rt: Runtime,
+    demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
 ) -> None:
     _, _, ids = demo
     for slug in DEMO_SLUGS:
         with rt.db.read() as conn:
             rows = conn.execute(
                 select(LedgerEntry.ts, LedgerEntry.canonical)
-                .where(LedgerEntry.org_id == ids[slug]).order_by(LedgerEntry.seq)
+                .where(LedgerEntry.org_id == ids[slug])
+                .order_by(LedgerEntry.seq)
             ).all()
         stamps = [ts for ts, _ in rows]
         assert stamps == sorted(stamps), slug
@@ -168,7 +179,8 @@ def test_ledger_entries_carry_the_instants_of_the_history_in_order(
 
 
 def test_the_dashboard_as_of_a_day_shows_the_ledger_head_its_records_come_from(
-    rt: Runtime, demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
+    rt: Runtime,
+    demo: tuple[GraphQLClient, dict[str, str], dict[str, str]],
 ) -> None:
     gql, secrets, ids = demo
     at = "2022-03-14T10:00:00Z"  # reported, not yet contained

@@ -26,9 +26,9 @@ from tests.conftest import Org
 def _entries(rt: Runtime, org_id: str) -> list[dict[str, Any]]:
     with rt.db.read() as conn:
         rows = conn.execute(
-            select(LedgerEntry.canonical).where(LedgerEntry.org_id == org_id).order_by(
-                LedgerEntry.seq
-            )
+            select(LedgerEntry.canonical)
+            .where(LedgerEntry.org_id == org_id)
+            .order_by(LedgerEntry.seq)
         ).scalars()
         return [json.loads(r) for r in rows]
 
@@ -36,8 +36,9 @@ def _entries(rt: Runtime, org_id: str) -> list[dict[str, Any]]:
 def _system_org(rt: Runtime, at: str) -> Principal:
     with recorded_at(at):
         change = organizations.create_organization(
-            rt, SYSTEM_PRINCIPAL, {"slug": "hist", "name": "Hist", "roles": ["CONTROLLER"],
-                                   "country": "DE"}
+            rt,
+            SYSTEM_PRINCIPAL,
+            {"slug": "hist", "name": "Hist", "roles": ["CONTROLLER"], "country": "DE"},
         )
     return Principal(SYSTEM_PRINCIPAL.actor, change.record["id"])
 
@@ -58,9 +59,13 @@ def test_system_writes_entries_and_checkpoints_at_the_instants_it_gives(rt: Runt
         "2023-07-10T12:00:00.000000Z",
     ]
     with rt.db.read() as conn:
-        sealed = conn.execute(
-            select(LedgerCheckpoint.ts).where(LedgerCheckpoint.org_id == system.org_id)
-        ).scalars().all()
+        sealed = (
+            conn.execute(
+                select(LedgerCheckpoint.ts).where(LedgerCheckpoint.org_id == system.org_id)
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(sealed) == [
         "2019-03-04T09:00:00.000000Z",
         "2020-07-16T10:00:00.000000Z",
@@ -76,8 +81,9 @@ def test_an_instant_before_the_ledgers_last_entry_is_refused_and_nothing_is_writ
     rt: Runtime,
 ) -> None:
     system = _system_org(rt, "2020-01-01T00:00:00.000000Z")
-    with pytest.raises(ConflictError, match="never goes backwards"), recorded_at(
-        "2019-12-31T23:59:59.999999Z"
+    with (
+        pytest.raises(ConflictError, match="never goes backwards"),
+        recorded_at("2019-12-31T23:59:59.999999Z"),
     ):
         processors.register_processor(rt, system, _vendor("Too early"))
     assert len(_entries(rt, system.org_id or "")) == 1

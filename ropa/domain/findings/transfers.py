@@ -119,11 +119,16 @@ def _privacy_shield_invalid(snapshot: Snapshot, now: datetime) -> Iterator[Conce
             continue
         if transfer["toCountry"] != "US":
             problem = "the Privacy Shield only ever covered recipients in the US"
-        elif (day := next(
-            (d for d in _judged_on(transfer, now)
-             if not PRIVACY_SHIELD_START <= d <= PRIVACY_SHIELD_END),
-            None,
-        )) is not None:
+        elif (
+            day := next(
+                (
+                    d
+                    for d in _judged_on(transfer, now)
+                    if not PRIVACY_SHIELD_START <= d <= PRIVACY_SHIELD_END
+                ),
+                None,
+            )
+        ) is not None:
             problem = (
                 f"the Privacy Shield decision is not in force on {day.isoformat()} (invalidated "
                 "on 16 July 2020, C-311/18)"
