@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from ropa.errors import ConflictError, ForbiddenError, ValidationError
-from ropa.services import organizations, processors
+from ropa.services import activities, breaches, organizations, processors
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.changes import recorded_at
 from ropa.services.imports import Step, import_changes
@@ -107,3 +107,26 @@ def test_only_the_system_may_choose_the_instant(rt: Runtime, org: Org) -> None:
         with pytest.raises(ForbiddenError), recorded_at("2020-01-01T00:00:00.000000Z"):
             processors.register_processor(rt, org.as_role(role), _vendor("Backdated"))
     assert len(_entries(rt, org.id)) == before
+
+
+def test_instants_after_the_stated_time_of_recording_are_in_the_future(rt: Runtime) -> None:
+    system = _system_org(rt, "2020-01-01T00:00:00.000000Z")
+    with (
+        pytest.raises(ValidationError, match="discoveredAt"),
+        recorded_at("2020-06-01T00:00:00.000000Z"),
+    ):
+        breaches.report_breach(
+            rt, system, {"title": "Later", "discoveredAt": "2021-01-01T00:00:00.000000Z"}
+        )
+    with (
+        pytest.raises(ValidationError, match="lastReviewedAt"),
+        recorded_at("2020-06-01T00:00:00.000000Z"),
+    ):
+        activities.create_processing_activity(
+            rt, system, {"name": "Payroll", "lastReviewedAt": "2020-07-01T00:00:00.000000Z"}
+        )
+    with recorded_at("2020-06-01T00:00:00.000000Z"):
+        breaches.report_breach(
+            rt, system, {"title": "Then", "discoveredAt": "2020-05-30T00:00:00.000000Z"}
+        )
+    assert len(_entries(rt, system.org_id or "")) == 2
