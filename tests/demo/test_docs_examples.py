@@ -1,10 +1,10 @@
-"""Every time-travel example in README.md and docs/*.md answers something on the demo data.
+"""Every time-travel and export example in README.md and docs/*.md answers on the demo.
 
 The examples are read from the Markdown itself, so a new one is covered as soon as it is
-written: GraphQL blocks using `asOf:` or `changes(`, `ropa ...` command lines with
-`--as-of`, and URLs with `asOf=`. Each runs against the loaded demo on SQLite and
-PostgreSQL and must answer without an error and with something in it (a non-empty list
-or a count above zero), not an empty history.
+written: GraphQL blocks using `asOf:` or `changes(`, `ropa export ropa` command lines and
+other `ropa ...` lines with `--as-of`, and URLs with `asOf=` or of `/export/`. Each runs
+against the loaded demo on SQLite and PostgreSQL and must answer without an error and
+with something in it (a non-empty list or a count above zero), not an empty history.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
 TIME_TRAVEL = re.compile(r"\basOf\s*:|\bchanges\s*\(")
-URL = re.compile(r"https?://[^\s\"']*[?&]asOf=[^\s\"']*")
+URL = re.compile(r"https?://[^\s\"']*(?:[?&]asOf=|/export/)[^\s\"']*")
 SLUG = re.compile(r'slug:\s*\\?"([a-z0-9-]+)\\?"')
 
 
@@ -57,7 +57,9 @@ def examples() -> list[Example]:
                 continue
             for line in body.replace("\\\n", " ").splitlines():
                 line = line.strip()
-                if line.startswith("ropa ") and "--as-of" in line:
+                if line.startswith("ropa export ropa") or (
+                    line.startswith("ropa ") and "--as-of" in line
+                ):
                     found.append(Example(doc.name, "cli", line))
                 found.extend(Example(doc.name, "http", url) for url in URL.findall(line))
                 posted = re.search(r"-d\s+'(\{.*\})'", line)
@@ -112,21 +114,28 @@ def _graphql(client: TestClient, secrets: dict[str, str], example: Example) -> N
     assert meaningful(body["data"]), (str(example), body["data"])
 
 
-def _cli(rt: Runtime, example: Example, monkeypatch: pytest.MonkeyPatch) -> None:
+def _cli(rt: Runtime, example: Example, monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
     argv = shlex.split(example.text.split(">")[0])[1:]
-    assert "--out" not in argv or argv[argv.index("--format") + 1] != "xlsx"
+    written = None
+    if "--out" in argv:  # into the test's own directory
+        at = argv.index("--out") + 1
+        written = tmp / Path(argv[at]).name
+        argv[at] = str(written)
     monkeypatch.setenv("ROPA_DATABASE_URL", rt.settings.database_url)
     monkeypatch.setenv("ROPA_SIGNING_KEY_FILE", str(rt.settings.key_file))
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, (str(example), result.output)
-    out = result.stdout
-    if "json" in argv:
+    out = written.read_bytes() if written else result.stdout
+    if written:
+        assert out, str(example)
+    elif "json" in argv:
         body = json.loads(out)
-        assert body["asOf"], str(example)
+        assert body["asOf"] or "--as-of" not in argv, str(example)
         assert body["checkpoint"]["treeSize"] > 0, str(example)
         assert body["controllerRecord"] or body["processorRecord"], str(example)
     else:
         assert out.strip(), str(example)
+        assert len(out.splitlines()) > 1 + sum(line.startswith("#") for line in out.splitlines())
 
 
 def _http(client: TestClient, secrets: dict[str, str], example: Example) -> None:
@@ -146,11 +155,12 @@ def test_every_time_travel_example_in_the_docs_answers_on_the_demo(
     demo: tuple[TestClient, dict[str, str]],
     example: Example,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     client, secrets = demo
     if example.kind == "graphql":
         _graphql(client, secrets, example)
     elif example.kind == "cli":
-        _cli(rt, example, monkeypatch)
+        _cli(rt, example, monkeypatch, tmp_path)
     else:
         _http(client, secrets, example)
