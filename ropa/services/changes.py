@@ -21,7 +21,6 @@ from ropa.domain import validation
 from ropa.domain.instants import parse_instant
 from ropa.errors import (
     FieldError,
-    ForbiddenError,
     NotFoundError,
     ReferenceNotFoundError,
     ValidationError,
@@ -29,7 +28,7 @@ from ropa.errors import (
 from ropa.services import idempotency
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
-from ropa.store.ledger_store import SYSTEM, Receipt
+from ropa.store.ledger_store import Receipt
 from ropa.store.tables import TABLE_BY_TYPE, VersionedRecord, snake
 from ropa.store.write_path import Transaction
 
@@ -71,8 +70,8 @@ def open_transaction(
     rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
 ) -> Transaction:
     ts = _recorded_at.get()
-    if ts is not None and principal.role != SYSTEM.role:
-        raise ForbiddenError("only the system may write changes at an instant of its choosing")
+    if ts is not None:
+        authorize(principal, Action.STATE_INSTANT)
     return Transaction(
         rt.db,
         org_id,
