@@ -150,6 +150,7 @@ class OrganizationLoader:
         self.rt = rt
         self.system = SYSTEM_PRINCIPAL
         self.org_id = ""
+        self.slug = ""
         self.processors: dict[str, str] = {}
         self.activities: dict[str, str] = {}
         self.transfers: dict[str, str] = {}
@@ -158,12 +159,14 @@ class OrganizationLoader:
     def create(self, data: dict[str, Any]) -> None:
         change = organizations.create_organization(self.rt, SYSTEM_PRINCIPAL, _state(data))
         self.org_id = change.record["id"]
+        self.slug = data["slug"]
         self.system = Principal(SYSTEM_PRINCIPAL.actor, self.org_id)
 
     def publish_policy(self, policy: dict[str, Any]) -> None:
+        # The notice's text, where the demo has one (ropa/demo/notices/<slug>.md, for
+        # `self.slug` and `policy["version"]`), is published here with its version, at the
+        # same instant.
         policies.publish_privacy_policy(self.rt, self.system, _state(policy))
-        # The notice's text, where the demo has one (ropa/demo/notices/<slug>.md), is
-        # published here, at the same instant as its policy version.
 
     def register(self, proc: dict[str, Any]) -> None:
         change = processors.register_processor(self.rt, self.system, _state(proc))
