@@ -20,6 +20,7 @@ import asyncio
 import json
 import statistics
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,11 +113,11 @@ async def writer(client: httpx.AsyncClient, target: Target, name: str, deadline:
     while time.monotonic() < deadline:
         n += 1
         if last_id is not None and n % 3 == 0:
-            variables = {"input": {"id": last_id, "name": f"{name} {n} (renamed)"}}
+            variables = {"input": {"id": last_id, "name": f"{name}{n} (renamed)"}}
             body = await _post(client, target, UPDATE, variables, figures, "write")
             payload = (body or {}).get("data", {}).get("updateProcessor") if body else None
         else:
-            variables = {"input": {"name": f"{name} {n}", "country": "DE",
+            variables = {"input": {"name": f"{name}{n}", "country": "DE",
                                    "services": ["hosting"]}}
             body = await _post(client, target, REGISTER, variables, figures, "write")
             payload = (body or {}).get("data", {}).get("registerProcessor") if body else None
@@ -146,12 +147,16 @@ async def run(
     `figures`, when given, is filled as the run goes (another thread may watch it).
     """
     figures = figures if figures is not None else Figures()
+    run = uuid.uuid4().hex[:8]
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=len(writers) + len(readers) + 4)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         await asyncio.gather(
-            *(writer(client, t, f"Vendor w{i}", deadline, figures) for i, t in enumerate(writers)),
+            # names distinct across writers and runs, also with spacing ignored (a name
+            # already registered is refused as a likely duplicate)
+            *(writer(client, t, f"Vendor w{i} run {run} n", deadline, figures)
+              for i, t in enumerate(writers)),
             *(reader(client, t, deadline, figures) for t in readers),
         )
     return figures, time.perf_counter() - started

@@ -7,6 +7,7 @@
     │   │   └── ReferenceNotFoundError  an id in an input names no record of the caller's
     │   │                               (also a ValidationError, naming the field)
     │   ├── ConflictError         CONFLICT (duplicate slug, idempotency key reused, ...)
+    │   │   └── DuplicateError    a likely duplicate of an existing record, naming it
     │   ├── UnauthenticatedError  UNAUTHENTICATED
     │   ├── ForbiddenError        FORBIDDEN
     │   └── UnavailableError      SERVICE_UNAVAILABLE: the database refused or lost a write
@@ -67,6 +68,27 @@ class ReferenceNotFoundError(NotFoundError, ValidationError):
 
 class ConflictError(UserError):
     code = "CONFLICT"
+
+
+class DuplicateError(ConflictError):
+    """A new record looks like one the organisation already has: CONFLICT naming it.
+
+    The API shows the existing record's global id (`extensions.existing`); the message
+    here names its record id, for the CLI.
+    """
+
+    def __init__(self, entity_type: str, record_id: str, name: str, hint: str) -> None:
+        self.entity_type = entity_type
+        self.record_id = record_id
+        self.name = name
+        self.hint = hint
+        super().__init__(self.describe(record_id))
+
+    def describe(self, shown_id: str) -> str:
+        return (
+            f'a {self.entity_type} that looks the same already exists: "{self.name}" '
+            f"(id {shown_id}); {self.hint}"
+        )
 
 
 class UnauthenticatedError(UserError):

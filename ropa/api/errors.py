@@ -17,7 +17,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ropa.errors import ConfigurationError, StaleKeyError, UserError, ValidationError
+from ropa.api.ids import to_global_id
+from ropa.errors import (
+    ConfigurationError,
+    DuplicateError,
+    StaleKeyError,
+    UserError,
+    ValidationError,
+)
 
 log = logging.getLogger("ropa.api")
 
@@ -47,8 +54,13 @@ def describe(error: GraphQLError) -> GraphQLError:
             extensions["fields"] = [
                 {"field": e.field, "message": e.message} for e in original.errors
             ]
+        message = str(original)
+        if isinstance(original, DuplicateError):
+            shown = to_global_id(original.entity_type, original.record_id)
+            extensions["existing"] = {"id": shown, "name": original.name}
+            message = original.describe(shown)
         return GraphQLError(
-            str(original),
+            message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,

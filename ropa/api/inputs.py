@@ -150,7 +150,12 @@ class ProcessorFields:
 
 @strawberry.input
 class RegisterProcessorInput(ProcessorFields):
-    pass
+    allow_duplicate: bool | None = strawberry.field(
+        default=UNSET,
+        description="Register even when a live processor has the same name or legal name "
+        "(case, spacing and punctuation ignored); without it that is refused with CONFLICT "
+        "naming the existing record.",
+    )
 
 
 @strawberry.input

@@ -21,6 +21,7 @@ from ropa.api.context import Context
 from ropa.api.ids import to_global_id
 from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
+from ropa.errors import FieldError, ValidationError
 from ropa.ledger.canonical import format_ts
 from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
@@ -784,7 +785,7 @@ class Organization(Node):
 
     @strawberry.field(description="This organisation's signed ledger.")
     def ledger(self) -> Ledger:
-        return Ledger(org_id=self.view.org_id)
+        return Ledger(org_id=self.view.org_id, as_of=self.view.as_of)
 
 
 # --- the ledger ----------------------------------------------------------------------------
@@ -868,17 +869,34 @@ class ConsistencyProof:
     hashes: list[str]
 
 
-@strawberry.type(description="An organisation's signed, append-only ledger (LEDGER-SPEC).")
+@strawberry.type(
+    description="An organisation's signed, append-only ledger (LEDGER-SPEC). Under "
+    "`organization(asOf: T)` it is the tree as it stood at T: the checkpoint in force then, "
+    "its entries, and proofs between trees no larger than it."
+)
 class Ledger:
     org_id: Private[str]
+    as_of: Private[str | None] = None
 
     async def _head(self, info: Info[Context, None]) -> ledger_queries.Head:
-        key = ("head", self.org_id)
+        key = ("head", self.org_id, self.as_of)
         if key not in info.context.memo:
             info.context.memo[key] = await info.context.in_thread(
-                ledger_queries.head, info.context.runtime, info.context.principal, self.org_id
+                ledger_queries.head,
+                info.context.runtime,
+                info.context.principal,
+                self.org_id,
+                self.as_of,
             )
         return info.context.memo[key]  # type: ignore[no-any-return]
+
+    async def _bound(self, info: Info[Context, None], field: str, size: int) -> None:
+        """Under asOf, a tree larger than the one in force then did not exist yet."""
+        if self.as_of is None:
+            return
+        limit = (await self._head(info)).size
+        if size > limit:
+            raise ValidationError(FieldError(field, f"at most the ledger's size at asOf ({limit})"))
 
     @strawberry.field
     async def size(self, info: Info[Context, None]) -> int:
@@ -888,7 +906,10 @@ class Ledger:
     async def root_hash(self, info: Info[Context, None]) -> str:
         return (await self._head(info)).root_hash
 
-    @strawberry.field(description="The latest signed checkpoint (C2SP tlog-checkpoint).")
+    @strawberry.field(
+        description="The latest signed checkpoint (C2SP tlog-checkpoint), or under asOf the "
+        "one in force then."
+    )
     async def checkpoint(self, info: Info[Context, None]) -> str:
         return (await self._head(info)).checkpoint
 
@@ -897,6 +918,7 @@ class Ledger:
         self, info: Info[Context, None], first: int = 50, after: str | None = None
     ) -> LedgerEntryConnection:
         after_seq = int(after) if after is not None and after.isdigit() else None
+        below = (await self._head(info)).size if self.as_of is not None else None
         rows = await info.context.in_thread(
             ledger_queries.entries,
             info.context.runtime,
@@ -904,6 +926,7 @@ class Ledger:
             self.org_id,
             first + 1,
             after_seq,
+            below,
         )
         has_next = len(rows) > first
         rows = rows[:first]
@@ -923,6 +946,7 @@ class Ledger:
         self, info: Info[Context, None], seq: int, tree_size: int
     ) -> InclusionProof:
         ctx = info.context
+        await self._bound(info, "treeSize", tree_size)
 
         def prove() -> InclusionProof:
             hashes = ledger_queries.inclusion_proof(
@@ -945,6 +969,7 @@ class Ledger:
         self, info: Info[Context, None], from_size: int, to_size: int
     ) -> ConsistencyProof:
         ctx = info.context
+        await self._bound(info, "toSize", to_size)
 
         def prove() -> ConsistencyProof:
             hashes = ledger_queries.consistency_proof(

@@ -1,25 +1,45 @@
-"""Loading the demo organisations through the write path, so their ledgers are real.
+"""Loading the demo organisations through the write path, at the instants of their history.
 
 Each `data/<slug>.json` holds an organisation with its privacy-policy versions, processors
-and activities (with their engagements and transfers), as its policy discloses them. What
-a policy leaves unsaid stays missing, so the findings show it.
+and activities (with their engagements and transfers) and breaches, as its notice
+discloses them, each record dated: `since` is the instant it was recorded, `publishedAt`
+a policy's, and a record's `history` lists its later changes (`at`, `op`, `set`, `why`).
+What a notice leaves unsaid stays missing, so the findings show it.
+
+The loader turns a file into dated events and replays them in chronological order, each
+inside `recorded_at(instant)`: the ledger's entries carry the instants the history claims
+(LEDGER-SPEC §2: `ts` never goes backwards, which the write path enforces), so
+`organization(asOf:)` and `changes(from:, to:)` find the history where it happened. Those
+entries are written now with past instants: no trusted timestamp covers them at the time
+they claim.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from importlib import resources
 from typing import Any
 
 from ropa.errors import NotFoundError
-from ropa.services import activities, organizations, policies, processors, transfers
+from ropa.ledger.canonical import format_ts
+from ropa.services import activities, breaches, organizations, policies, processors, transfers
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
+from ropa.services.changes import recorded_at
 from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
 
 DEMO_SLUGS = ("qualer", "qwiqi", "webengage", "qiscus", "qwasi")
-_ACTIVITY_EXTRAS = ("ref", "source", "engagements", "transfers")
+# members of the data files that describe a record's place in the history, not its state
+_DATING = ("ref", "since", "history", "publishedAt", "seedFile", "noticeParaphrase")
+_ACTIVITY_EXTRAS = (*_DATING, "engagements", "transfers")
+# at one instant: the organisation, then policies, processors, activities, what hangs on
+# them, and only then later changes
+_ORDER = ("organization", "policy", "processor", "activity", "engagement", "transfer",
+          "breach", "change")  # fmt: skip
 
 
 def demo_data(slug: str) -> dict[str, Any]:
@@ -51,44 +71,177 @@ def load_demo(
     return loaded
 
 
-def load_organization(rt: Runtime, data: dict[str, Any]) -> str:
-    org = organizations.create_organization(rt, SYSTEM_PRINCIPAL, data["organization"])
-    assert org.state is not None
-    org_id: str = org.state["id"]
-    system = Principal(SYSTEM_PRINCIPAL.actor, org_id)
+def instant(text: str) -> str:
+    """A data file's instant (`2020-07-16T09:00:00Z`) in the ledger's form."""
+    return format_ts(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+@dataclass(order=True)
+class Event:
+    """One dated change of the demo history."""
+
+    at: str
+    rank: int
+    position: int
+    what: str = field(compare=False)
+    run: Callable[[], None] = field(compare=False)
+
+
+def history(data: dict[str, Any], org: OrganizationLoader) -> list[Event]:
+    """Every change the file describes, in the order it happened."""
+    events: list[Event] = []
+
+    def add(at: str, kind: str, what: str, run: Callable[[], None]) -> None:
+        events.append(Event(instant(at), _ORDER.index(kind), len(events), what, run))
+
+    add(
+        data["organization"]["since"],
+        "organization",
+        "createOrganization",
+        partial(org.create, data["organization"]),
+    )
     for policy in data.get("privacyPolicies", []):
-        fields = {k: v for k, v in policy.items() if k != "seedFile"}
-        policies.publish_privacy_policy(rt, system, fields)
-    processor_ids: dict[str, str] = {}
+        add(
+            policy["publishedAt"],
+            "policy",
+            "publishPrivacyPolicy",
+            partial(org.publish_policy, policy),
+        )
     for proc in data.get("processors", []):
-        fields = {k: v for k, v in proc.items() if k != "ref"}
-        change = processors.register_processor(rt, system, fields)
-        assert change.state is not None
-        processor_ids[proc["ref"]] = change.state["id"]
+        add(proc["since"], "processor", "registerProcessor", partial(org.register, proc))
+        for change in proc.get("history", []):
+            add(
+                change["at"],
+                "change",
+                change["op"],
+                partial(org.change_processor, proc["ref"], change),
+            )
     for act in data.get("activities", []):
-        fields = {k: v for k, v in act.items() if k not in _ACTIVITY_EXTRAS}
-        change = activities.create_processing_activity(rt, system, fields)
-        assert change.state is not None
-        activity_id = change.state["id"]
+        since = act["since"]
+        add(since, "activity", "createProcessingActivity", partial(org.create_activity, act))
         for eng in act.get("engagements", []):
-            activities.engage_processor(
-                rt,
-                system,
-                {
-                    "activityId": activity_id,
-                    "processorId": processor_ids[eng["processor"]],
-                    **{k: v for k, v in eng.items() if k != "processor"},
-                },
+            add(
+                eng.get("since", since),
+                "engagement",
+                "engageProcessor",
+                partial(org.engage, act["ref"], eng),
             )
         for tr in act.get("transfers", []):
-            ref = tr.get("recipientProcessor")
-            transfers.record_transfer(
-                rt,
-                system,
-                {
-                    "activityId": activity_id,
-                    "recipientProcessorId": processor_ids[ref] if ref else None,
-                    **{k: v for k, v in tr.items() if k != "recipientProcessor"},
-                },
+            key = f"{act['ref']}/{len(events)}"
+            add(
+                tr.get("since", since),
+                "transfer",
+                "recordTransfer",
+                partial(org.record_transfer, act["ref"], tr, key),
             )
-    return org_id
+            for change in tr.get("history", []):
+                add(change["at"], "change", change["op"], partial(org.change_transfer, key, change))
+    for number, breach in enumerate(data.get("breaches", [])):
+        add(breach["since"], "breach", "reportBreach", partial(org.report, number, breach))
+        for change in breach.get("history", []):
+            add(change["at"], "change", change["op"], partial(org.change_breach, number, change))
+    return sorted(events)
+
+
+class OrganizationLoader:
+    """The use cases one demo organisation's history calls, with the ids they made."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.system = SYSTEM_PRINCIPAL
+        self.org_id = ""
+        self.slug = ""
+        self.processors: dict[str, str] = {}
+        self.activities: dict[str, str] = {}
+        self.transfers: dict[str, str] = {}
+        self.breaches: dict[int, str] = {}
+
+    def create(self, data: dict[str, Any]) -> None:
+        change = organizations.create_organization(self.rt, SYSTEM_PRINCIPAL, _state(data))
+        self.org_id = change.record["id"]
+        self.slug = data["slug"]
+        self.system = Principal(SYSTEM_PRINCIPAL.actor, self.org_id)
+
+    def publish_policy(self, policy: dict[str, Any]) -> None:
+        # The notice's text, where the demo has one (ropa/demo/notices/<slug>.md, for
+        # `self.slug` and `policy["version"]`), is published here with its version, at the
+        # same instant.
+        policies.publish_privacy_policy(self.rt, self.system, _state(policy))
+
+    def register(self, proc: dict[str, Any]) -> None:
+        change = processors.register_processor(self.rt, self.system, _state(proc))
+        self.processors[proc["ref"]] = change.record["id"]
+
+    def change_processor(self, ref: str, change: dict[str, Any]) -> None:
+        record_id = self.processors[ref]
+        if change["op"] == "retireProcessor":
+            processors.retire_processor(self.rt, self.system, record_id)
+        else:
+            processors.update_processor(self.rt, self.system, record_id, change["set"])
+
+    def create_activity(self, act: dict[str, Any]) -> None:
+        fields = {k: v for k, v in act.items() if k not in _ACTIVITY_EXTRAS}
+        change = activities.create_processing_activity(self.rt, self.system, fields)
+        self.activities[act["ref"]] = change.record["id"]
+
+    def engage(self, activity_ref: str, eng: dict[str, Any]) -> None:
+        activities.engage_processor(
+            self.rt,
+            self.system,
+            {
+                "activityId": self.activities[activity_ref],
+                "processorId": self.processors[eng["processor"]],
+                **{k: v for k, v in _state(eng).items() if k != "processor"},
+            },
+        )
+
+    def record_transfer(self, activity_ref: str, tr: dict[str, Any], key: str) -> None:
+        ref = tr.get("recipientProcessor")
+        change = transfers.record_transfer(
+            self.rt,
+            self.system,
+            {
+                "activityId": self.activities[activity_ref],
+                "recipientProcessorId": self.processors[ref] if ref else None,
+                **{k: v for k, v in _state(tr).items() if k != "recipientProcessor"},
+            },
+        )
+        self.transfers[key] = change.record["id"]
+
+    def change_transfer(self, key: str, change: dict[str, Any]) -> None:
+        transfers.update_transfer(self.rt, self.system, self.transfers[key], change["set"])
+
+    def report(self, number: int, breach: dict[str, Any]) -> None:
+        fields = {
+            k: v
+            for k, v in _state(breach).items()
+            if k not in ("affectedActivities", "affectedProcessors")
+        }
+        fields["affectedActivityIds"] = [self.activities[r] for r in breach["affectedActivities"]]
+        fields["affectedProcessorIds"] = [self.processors[r] for r in breach["affectedProcessors"]]
+        self.breaches[number] = breaches.report_breach(self.rt, self.system, fields).record["id"]
+
+    def change_breach(self, number: int, change: dict[str, Any]) -> None:
+        record_id = self.breaches[number]
+        op = change["op"]
+        if op == "notifyAuthority":
+            breaches.notify_authority(self.rt, self.system, record_id, change["set"])
+        elif op == "notifyDataSubjects":
+            breaches.notify_data_subjects(self.rt, self.system, record_id, change["set"])
+        elif op == "closeBreach":
+            breaches.close_breach(self.rt, self.system, record_id)
+        else:
+            breaches.update_breach(self.rt, self.system, record_id, change["set"])
+
+
+def _state(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _DATING}
+
+
+def load_organization(rt: Runtime, data: dict[str, Any]) -> str:
+    """Replay one organisation's history through the write path, oldest change first."""
+    org = OrganizationLoader(rt)
+    for event in history(data, org):
+        with recorded_at(event.at):
+            event.run()
+    return org.org_id

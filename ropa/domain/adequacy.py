@@ -14,7 +14,9 @@ docs/adequacy.md for how to bring it up to date.
 
 Not recorded: the decision on the European Patent Organisation (not a country), and the
 annulled US Safe Harbour (2000/520/EC) and Privacy Shield ((EU) 2016/1250) decisions, whose
-certifications are not what `dpf_certified` describes.
+certifications are not what `dpf_certified` describes. A transfer of that time records the
+Privacy Shield as its own, historical mechanism (`TransferMechanism.PRIVACY_SHIELD`), valid
+from `PRIVACY_SHIELD_START` to `PRIVACY_SHIELD_END` inclusive.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from datetime import date
 from ropa.domain.countries import is_eea
 
 AS_OF = date(2026, 11, 23)
+
+# Commission Implementing Decision (EU) 2016/1250 of 12 July 2016, invalidated by the Court
+# of Justice on 16 July 2020 (C-311/18, Data Protection Commissioner v Facebook Ireland and
+# Maximillian Schrems): the last day a transfer could rest on it is the 15th.
+PRIVACY_SHIELD_START = date(2016, 7, 12)
+PRIVACY_SHIELD_END = date(2020, 7, 15)
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,26 @@ the record's article:
 - Transfer: Chapter V, Art. 45-49;
 - BreachIncident: Art. 33-34 (the rules themselves are in `ropa.domain.breach`).
 
-These checks judge one state alone. Whether a record is complete enough is a finding
-(`ropa.domain.findings`), not a refusal.
+These checks judge one state alone, except two that the service layer asks with what
+only it knows: `future_errors` (an instant not come yet at the time of recording, such as
+a `lastReviewedAt` that would silence the review finding for years) and
+`likely_duplicate` (a processor that is already in the register under the same name or
+legal name, ignoring case, spacing and punctuation). Whether a record is complete enough
+is a finding (`ropa.domain.findings`), not a refusal.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ropa.domain import breach
 from ropa.domain.checks import FieldChecks, join
 from ropa.domain.countries import is_eea
 from ropa.domain.durations import is_duration
+from ropa.domain.instants import is_instant, parse_instant
 from ropa.domain.taxonomy import is_data_category, is_data_subject, is_data_use
 from ropa.domain.vocabulary import (
     ActivityRole,
@@ -44,6 +50,7 @@ from ropa.domain.vocabulary import (
     SpecialCategory,
     TransferMechanism,
 )
+from ropa.errors import FieldError
 
 State = Mapping[str, Any]
 
@@ -280,6 +287,40 @@ def validate_processor(state: State) -> None:
         ref = s.get("externalRef")
         check.text(ref, "externalRef", required=ref is not None)
     check.raise_if_any()
+
+
+def future_errors(state: State, now: datetime) -> list[FieldError]:
+    """`lastReviewedAt` later than `now` (the time of recording) beyond a small clock skew.
+
+    A review that has not happened yet is no review, and a date decades ahead would
+    silence the review finding (REVIEW_OVERDUE) for as long.
+    """
+    reviewed = state.get("lastReviewedAt")
+    if (
+        isinstance(reviewed, str)
+        and is_instant(reviewed)
+        and parse_instant(reviewed) > now + breach.CLOCK_SKEW
+    ):
+        return [FieldError("lastReviewedAt", "is in the future: record a review once held")]
+    return []
+
+
+def name_key(text: Any) -> str:
+    """A name as compared for duplicates: case, spacing and punctuation ignored."""
+    if not isinstance(text, str):
+        return ""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def likely_duplicate(state: State, others: Iterable[State]) -> State | None:
+    """The first of `others` (not `state` itself) with the same name or legal name."""
+    keys = {name_key(state.get("name")), name_key(state.get("legalName"))} - {""}
+    for other in others:
+        if other.get("id") == state.get("id"):
+            continue
+        if keys & ({name_key(other.get("name")), name_key(other.get("legalName"))} - {""}):
+            return other
+    return None
 
 
 def validate_processor_engagement(state: State) -> None:

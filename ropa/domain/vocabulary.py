@@ -167,6 +167,10 @@ class TransferMechanism(StrEnum):
     CERTIFICATION = "CERTIFICATION"
     AD_HOC_CLAUSES = "AD_HOC_CLAUSES"
     DEROGATION = "DEROGATION"
+    # historical: what a US transfer rested on from 12 July 2016 until the Court of Justice
+    # invalidated the decision on 16 July 2020 (C-311/18, "Schrems II"); kept so that a
+    # record of that time says what it said, and a finding flags it from then on
+    PRIVACY_SHIELD = "PRIVACY_SHIELD"
 
     @property
     def label(self) -> str:
@@ -182,6 +186,10 @@ _MECHANISM_LABELS = {
     TransferMechanism.CERTIFICATION: "Art. 46(2)(f) approved certification mechanism",
     TransferMechanism.AD_HOC_CLAUSES: "Art. 46(3)(a) clauses authorised by the authority",
     TransferMechanism.DEROGATION: "Art. 49 derogation for a specific situation",
+    TransferMechanism.PRIVACY_SHIELD: (
+        "Art. 45 EU-US Privacy Shield (Decision (EU) 2016/1250, invalidated on 16 July 2020, "
+        "C-311/18)"
+    ),
 }
 
 

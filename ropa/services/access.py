@@ -7,6 +7,7 @@
     read and manage breaches                               x     x
     manage tokens, org details                             x     x
     organisations, signing keys                                  x
+    write at a stated instant    (the system only: the demo loader, imports)
 
 Breaches (Art. 33/34) are for the DPO only: a breach's existence is itself sensitive, so
 every path to one (connections, `node`, `history`, findings) asks `may_read`. A token sees
@@ -35,6 +36,7 @@ class Action(StrEnum):
     UPDATE_ORGANIZATION = "change the organisation's details"
     MANAGE_ORGANIZATIONS = "manage organizations"
     MANAGE_KEYS = "manage signing keys"
+    STATE_INSTANT = "write changes at an instant of its choosing"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -46,7 +48,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         Action.READ_BREACHES, Action.WRITE_BREACHES, Action.MANAGE_TOKENS,
         Action.UPDATE_ORGANIZATION,
     }),
-    "ADMIN": frozenset(Action),
+    "ADMIN": frozenset(Action) - {Action.STATE_INSTANT},
     "SYSTEM": frozenset(Action),
 }
 ROLES = ("VIEWER", "AUDITOR", "EDITOR", "DPO", "ADMIN")

@@ -9,7 +9,6 @@ the mutation's input (`notifiedAt`, `phase`, `delayReasons`), not its place in t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from ropa.domain import breach as rules
@@ -21,6 +20,7 @@ from ropa.services.changes import (
     new_state,
     open_transaction,
     patched,
+    recording_time,
     require,
     single,
 )
@@ -33,7 +33,7 @@ def report_breach(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Ch
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_BREACHES, org_id)
     state = new_state("BreachIncident", {"status": "OPEN", "risk": "RISK", **data})
-    _refuse(rules.future_errors(state, datetime.now(UTC)))
+    _refuse(rules.future_errors(state, recording_time()))
     with open_transaction(rt, principal, org_id) as tx:
         _check_references(tx, state)
         tx.create(BreachIncident, "reportBreach", state)
@@ -108,7 +108,7 @@ def _change(
             after = apply(dict(before))
             changed = {k: v for k, v in after.items() if before.get(k) != v}
             state = patched(row, changed)
-            _refuse(rules.future_errors(state, datetime.now(UTC)))
+            _refuse(rules.future_errors(state, recording_time()))
             rules.check_transition(before, state)
         except ValidationError as exc:
             if input_field is None:

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ropa.domain import validation
-from ropa.errors import FieldError, NotFoundError, ReferenceNotFoundError, ValidationError
+from ropa.domain.instants import parse_instant
+from ropa.errors import (
+    FieldError,
+    NotFoundError,
+    ReferenceNotFoundError,
+    ValidationError,
+)
 from ropa.services import idempotency
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
@@ -39,9 +48,30 @@ class Change:
         return self.state
 
 
+_recorded_at: ContextVar[str | None] = ContextVar("ropa_recorded_at", default=None)
+
+
+@contextmanager
+def recorded_at(ts: str) -> Iterator[None]:
+    """Write the changes made inside at instant `ts` (LEDGER-SPEC §2 form) instead of now.
+
+    For trusted system callers only (the demo loader, imports): a change made by any other
+    principal inside is refused. The write path refuses a `ts` earlier than the ledger's
+    last entry, so a history is written in chronological order.
+    """
+    token = _recorded_at.set(ts)
+    try:
+        yield
+    finally:
+        _recorded_at.reset(token)
+
+
 def open_transaction(
     rt: Runtime, principal: Principal, org_id: str, *, creating_org: bool = False
 ) -> Transaction:
+    ts = _recorded_at.get()
+    if ts is not None:
+        authorize(principal, Action.STATE_INSTANT)
     return Transaction(
         rt.db,
         org_id,
@@ -50,6 +80,7 @@ def open_transaction(
         rt.settings.ledger_prefix,
         creating_org=creating_org,
         idempotency=idempotency.record_for(org_id),
+        ts=ts,
     )
 
 
@@ -100,7 +131,22 @@ def validated(entity_type: str, state: dict[str, Any]) -> dict[str, Any]:
         if value is None and name in table.state_fields and _default(table, name) == []:
             state[name] = []
     _VALIDATORS[entity_type](state)
+    if entity_type == "ProcessingActivity":
+        errors = validation.future_errors(state, recording_time())
+        if errors:
+            raise ValidationError(errors)
     return state
+
+
+def recording_time() -> datetime:
+    """The instant a change is being recorded at: now, or the system's `recorded_at`."""
+    ts = _recorded_at.get()
+    if ts is not None:
+        try:
+            return parse_instant(ts)
+        except ValueError:
+            pass  # the write path refuses it, naming the field
+    return datetime.now(UTC)
 
 
 _VALIDATORS = {

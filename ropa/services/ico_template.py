@@ -11,8 +11,10 @@ empty rather than guessed. A few columns of ours follow the template's, never be
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
+from ropa.domain.adequacy import AdequacyDecision, adequacy_on, is_restricted_transfer
 from ropa.domain.countries import country_name
 from ropa.domain.findings import Snapshot
 from ropa.domain.vocabulary import (
@@ -114,12 +116,29 @@ def _countries(transfers: list[State]) -> str:
     return _join(f"{country_name(t['toCountry'])} ({t['toCountry']})" for t in transfers)
 
 
-def _safeguard(t: State, processors: dict[str, State]) -> str:
+def _decision(d: AdequacyDecision) -> str:
+    scope = "" if d.scope == "general" else f", {d.scope}"
+    return f"adequacy decision of {d.start.isoformat()} ({d.source}{scope})"
+
+
+def _adequacy(t: State, processors: dict[str, State], on: date) -> AdequacyDecision | None:
+    """The Art. 45 decision covering this transfer on `on` (the export's day), if any."""
+    if not is_restricted_transfer(t["fromCountry"], t["toCountry"]):
+        return None
+    processor = processors.get(t.get("recipientProcessorId") or "") or {}
+    return adequacy_on(t["toCountry"], on, dpf_certified=bool(processor.get("dpf")))
+
+
+def _safeguard(t: State, processors: dict[str, State], on: date) -> str:
     recipient = t.get("recipientName") or processors.get(
         t.get("recipientProcessorId") or "", {}
     ).get("name", "")
+    decision = _adequacy(t, processors, on)
     if t["mechanism"] is None:
-        ground = "no mechanism recorded"
+        # an adequate destination needs no mechanism (Art. 45(1)): not a gap
+        ground = _decision(decision) if decision else "no mechanism recorded"
+    elif t["mechanism"] in (TransferMechanism.ADEQUACY, TransferMechanism.DPF) and decision:
+        ground = f"{TransferMechanism(t['mechanism']).label}: {_decision(decision)}"
     else:
         ground = TransferMechanism(t["mechanism"]).label
         if t.get("sccModule"):
@@ -153,10 +172,17 @@ HIDDEN = "not shown: reading breaches needs the DPO role"
 class Records:
     """The snapshot's records, indexed the way the rows need them."""
 
-    def __init__(self, snapshot: Snapshot, *, breaches_visible: bool = True) -> None:
+    def __init__(
+        self, snapshot: Snapshot, *, breaches_visible: bool = True, on: date | None = None
+    ) -> None:
         self.snapshot = snapshot
         self.processors = {p["id"]: p for p in snapshot.processors}
         self.breaches_visible = breaches_visible
+        # the day adequacy is judged on: the export's instant
+        self.on = on or datetime.now(UTC).date()
+
+    def safeguard(self, transfer: State) -> str:
+        return _safeguard(transfer, self.processors, self.on)
 
     def live(self, roles: set[str]) -> list[State]:
         """DRAFT and ACTIVE activities in these roles, by name: the record as it stands."""
@@ -187,13 +213,16 @@ def _extras(activity: State) -> Row:
             "Last reviewed": activity.get("lastReviewedAt") or ""}
 
 
-def controller_rows(snapshot: Snapshot, *, breaches_visible: bool = True) -> list[Row]:
+def controller_rows(
+    snapshot: Snapshot, *, breaches_visible: bool = True, on: date | None = None
+) -> list[Row]:
     """One row per live activity the organisation carries out as (joint) controller.
 
     Without `breaches_visible` the two breach columns say they are withheld, rather than
-    "No": a breach's existence is for the DPO (access.py).
+    "No": a breach's existence is for the DPO (access.py). Adequacy is judged on `on`
+    (the export's day; default today).
     """
-    records = Records(snapshot, breaches_visible=breaches_visible)
+    records = Records(snapshot, breaches_visible=breaches_visible, on=on)
     roles = {ActivityRole.CONTROLLER.value, ActivityRole.JOINT_CONTROLLER.value}
     return [_controller_row(a, records) for a in records.live(roles)]
 
@@ -220,7 +249,7 @@ def _controller_row(a: State, records: Records) -> Row:
         _join([*a["recipientCategories"], *(f"processor: {p['name']}" for p in engaged)]),
         _join(_contract(p) for p in engaged),
         _countries(transfers),
-        _join(_safeguard(t, records.processors) for t in transfers),
+        _join(records.safeguard(t) for t in transfers),
         _retention(a["retention"]),
         _join(a["securityMeasures"]),
         _join(_basis(b) for b in bases),
@@ -260,9 +289,9 @@ def _controller_row(a: State, records: Records) -> Row:
     return {**dict(zip(CONTROLLER_COLUMNS, cells, strict=True)), **_extras(a)}
 
 
-def processor_rows(snapshot: Snapshot) -> list[Row]:
+def processor_rows(snapshot: Snapshot, *, on: date | None = None) -> list[Row]:
     """One row per live activity carried out as processor for a controller (Art. 30(2))."""
-    records = Records(snapshot)
+    records = Records(snapshot, on=on)
     return [_processor_row(a, records) for a in records.live({ActivityRole.PROCESSOR.value})]
 
 
@@ -276,7 +305,7 @@ def _processor_row(a: State, records: Records) -> Row:
         _party(a["controller"]),
         categories,
         _countries(transfers),
-        _join(_safeguard(t, records.processors) for t in transfers),
+        _join(records.safeguard(t) for t in transfers),
         _join(a["securityMeasures"]),
     ]
     return {**dict(zip(PROCESSOR_COLUMNS, cells, strict=True)), **_extras(a)}

@@ -10,11 +10,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.ledger.checkpoint import parse_checkpoint
+from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
 from ropa.store import ledger_store
-from ropa.store.tables import LedgerEntry
+from ropa.store.tables import LedgerEntry, SigningKeyRecord
 
 MAX_ENTRIES = 500  # one page of `Ledger.entries`
 
@@ -63,24 +68,48 @@ class Head:
     key_id: str
 
 
-def head(rt: Runtime, principal: Principal, org_id: str) -> Head:
+def head(rt: Runtime, principal: Principal, org_id: str, as_of: str | None = None) -> Head:
+    """The ledger's head now, or as it stood at instant `as_of` (ledger form): the
+    checkpoint in force then, i.e. the largest tree whose last entry's ts <= `as_of`."""
     authorize(principal, Action.READ, org_id)
     with rt.db.read() as conn:
+        if as_of is not None:
+            return _head_at(conn, org_id, as_of)
         row = ledger_store.read_head(conn, org_id)
     if row is None:
         raise NotFoundError("organization not found")
     return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
 
 
+def _head_at(conn: Any, org_id: str, as_of: str) -> Head:
+    found = ledger_store.checkpoint_at(conn, org_id, as_of)
+    if found is None:
+        raise NotFoundError("organization not found at that instant")
+    size, note = found
+    text, signatures = parse_note(note)
+    known = set(conn.execute(select(col(SigningKeyRecord.key_id))).scalars())
+    # the deployment's own key that signs on from this tree: the new one after a rotation
+    ours = [s.key_id.hex() for s in signatures if s.key_id.hex() in known]
+    return Head(size, parse_checkpoint(text).root.hex(), note, ours[-1] if ours else "")
+
+
 def entries(
-    rt: Runtime, principal: Principal, org_id: str, first: int, after: int | None
+    rt: Runtime,
+    principal: Principal,
+    org_id: str,
+    first: int,
+    after: int | None,
+    below: int | None = None,
 ) -> list[EntryView]:
+    """A page of entries in seq order; with `below`, only those of the tree of that size."""
     authorize(principal, Action.READ_LEDGER, org_id)
     if first < 0 or first > MAX_ENTRIES + 1:  # the API asks one more, to see a next page
         raise ValidationError(FieldError("first", f"between 0 and {MAX_ENTRIES}"))
     with rt.db.read() as conn:
         rows = list(
-            ledger_store.entries(conn, org_id, after=-1 if after is None else after, limit=first)
+            ledger_store.entries(
+                conn, org_id, after=-1 if after is None else after, limit=first, below=below
+            )
         )
     return [entry_view(r) for r in rows]
 
@@ -138,10 +167,6 @@ def checkpoint_for(rt: Runtime, org_id: str, seq: int) -> str | None:
 
 def verifier_keys(rt: Runtime) -> list[dict[str, Any]]:
     """The deployment's public verifier keys, oldest first: public, needs no token."""
-    from sqlalchemy import select
-
-    from ropa.store.tables import SigningKeyRecord
-
     with rt.db.read() as conn:
         rows = conn.execute(select(SigningKeyRecord).order_by(SigningKeyRecord.created_at)).all()
     return [

@@ -1,13 +1,20 @@
 """Use cases for processors (vendors): register, update, retire.
 
 `registerProcessor` matches on `externalRef` when the caller gives one, so a nightly
-vendor sync registers each vendor once and afterwards only records real changes.
+vendor sync registers each vendor once and afterwards only records real changes. Without
+a match, a vendor whose name or legal name (case, spacing and punctuation ignored) is
+already that of a live processor is refused with CONFLICT naming it, unless the caller
+says the second record is intended (`allowDuplicate`): Art. 30(1)(d) asks for one
+record of each recipient, not two that drift apart.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ropa.domain import validation
+from ropa.domain.vocabulary import ProcessorStatus
+from ropa.errors import DuplicateError
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.changes import (
     Change,
@@ -19,11 +26,15 @@ from ropa.services.changes import (
 )
 from ropa.services.runtime import Runtime
 from ropa.store.tables import Processor
+from ropa.store.write_path import Transaction
 
 
 def register_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) -> Change:
+    """Register a vendor; a likely duplicate of a live one is refused unless `allowDuplicate`."""
     org_id = principal.org_id or ""
     authorize(principal, Action.WRITE_RECORDS, org_id)
+    data = dict(data)
+    allow_duplicate = bool(data.pop("allowDuplicate", False))
     with open_transaction(rt, principal, org_id) as tx:
         ref = data.get("externalRef")
         match = tx.current_where(Processor, external_ref=ref) if ref else []
@@ -35,9 +46,29 @@ def register_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) 
             tx.update(row, "registerProcessor", state)
         else:
             state = new_state("Processor", {"status": "ACTIVE", **data})
+            if not allow_duplicate:
+                _refuse_duplicate(tx, state)
             tx.create(Processor, "registerProcessor", state)
         receipts = tx.commit()
     return Change(state, single(receipts, state["id"]), "Processor")
+
+
+def _refuse_duplicate(tx: Transaction, state: dict[str, Any]) -> None:
+    """CONFLICT when a live (not retired) processor has the same name or legal name."""
+    live = [
+        row.to_state()
+        for row in tx.current_where(Processor)
+        if row.status != ProcessorStatus.RETIRED
+    ]
+    same = validation.likely_duplicate(state, live)
+    if same is not None:
+        raise DuplicateError(
+            "Processor",
+            same["id"],
+            same["name"],
+            "update that record, or register with allowDuplicate: true if this is another "
+            "contract with the same vendor",
+        )
 
 
 def update_processor(

@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from ropa.domain.instants import read_instant
 from ropa.errors import FieldError, ValidationError
-from ropa.ledger.canonical import format_ts
+from ropa.ledger.canonical import format_ts, parse_ts
 from ropa.ledger.checkpoint import parse_checkpoint
 from ropa.ledger.note import parse_note
 from ropa.services import ico_template, reads
@@ -107,11 +107,15 @@ def take(rt: Runtime, principal: Principal, slug: str, as_of: str | None = None)
     }
     if breaches_visible:
         states["breaches"] = records.breaches
+    taken = datetime.now(UTC)
+    on = parse_ts(view.as_of).date() if view.as_of else taken.date()
     return RopaExport(
-        organization=organization, as_of=view.as_of, taken_at=format_ts(datetime.now(UTC)),
+        organization=organization, as_of=view.as_of, taken_at=format_ts(taken),
         checkpoint=_checkpoint(rt, view),
-        controller=ico_template.controller_rows(records, breaches_visible=breaches_visible),
-        processor=ico_template.processor_rows(records),
+        controller=ico_template.controller_rows(
+            records, breaches_visible=breaches_visible, on=on
+        ),
+        processor=ico_template.processor_rows(records, on=on),
         records=states,
     )
 

@@ -195,6 +195,21 @@ def checkpoint_for(conn: Connection, org_id: str, seq: int) -> str | None:
     return conn.execute(stmt).scalar_one_or_none()
 
 
+def checkpoint_at(conn: Connection, org_id: str, ts: str) -> tuple[int, str] | None:
+    """The checkpoint in force at instant `ts`: the largest tree sealed at or before it.
+
+    Its size is `size_at(ts)`: every commit is sealed at its entries' `ts`.
+    """
+    stmt = (
+        select(col(LedgerCheckpoint.size), col(LedgerCheckpoint.note))
+        .where(col(LedgerCheckpoint.org_id) == org_id, col(LedgerCheckpoint.ts) <= ts)
+        .order_by(col(LedgerCheckpoint.size).desc())
+        .limit(1)
+    )
+    row = conn.execute(stmt).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 def entries(
     conn: Connection,
     org_id: str,
@@ -202,9 +217,10 @@ def entries(
     after: int = -1,
     limit: int | None = None,
     entity_id: str | None = None,
+    below: int | None = None,
     batch: int = 1000,
 ) -> Iterator[LedgerEntry]:
-    """Entries in seq order, fetched in batches so memory stays flat."""
+    """Entries in seq order (seq < `below`, if given), fetched in batches."""
     remaining = limit
     while remaining is None or remaining > 0:
         take = batch if remaining is None else min(batch, remaining)
@@ -213,6 +229,8 @@ def entries(
         )
         if entity_id is not None:
             stmt = stmt.where(col(LedgerEntry.entity_id) == entity_id)
+        if below is not None:
+            stmt = stmt.where(col(LedgerEntry.seq) < below)
         rows = conn.execute(stmt.order_by(col(LedgerEntry.seq)).limit(take)).all()
         if not rows:
             return

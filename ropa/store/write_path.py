@@ -26,12 +26,14 @@ from sqlmodel import Session, col
 
 from ropa.errors import (
     ConflictError,
+    FieldError,
     LedgerGuardError,
     NotFoundError,
     StaleKeyError,
     UnavailableError,
+    ValidationError,
 )
-from ropa.ledger.canonical import format_ts
+from ropa.ledger.canonical import format_ts, parse_ts
 from ropa.ledger.keys import SigningKey
 from ropa.store import ledger_store
 from ropa.store.database import Database
@@ -83,6 +85,7 @@ class Transaction:
         *,
         creating_org: bool = False,
         idempotency: IdempotencyKey | None = None,
+        ts: str | None = None,
     ) -> None:
         self.db = db
         self.org_id = org_id
@@ -96,6 +99,9 @@ class Transaction:
         self.session.info[_ALLOWED] = set()
         self.entries: list[LedgerEntry] = []
         self.head: LedgerHead | None = None
+        # an explicit instant for this transaction's entries (trusted system callers only:
+        # the demo loader, imports); never earlier than the ledger's last entry
+        self.requested_ts = ts
         self.ts = ""
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -133,8 +139,11 @@ class Transaction:
             )
         self._allow(head)
         self.head = head
-        # ts never goes backwards, even if the clock does
-        self.ts = max(now_ts(), head.last_ts or "")
+        if self.requested_ts is not None:
+            self.ts = explicit_ts(self.requested_ts, head.last_ts)
+        else:
+            # ts never goes backwards, even if the clock does
+            self.ts = max(now_ts(), head.last_ts or "")
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -264,6 +273,29 @@ class Transaction:
 
     def _allow(self, obj: object) -> None:
         self.session.info[_ALLOWED].add(id(obj))
+
+
+def explicit_ts(requested: str, last_ts: str | None) -> str:
+    """A caller-given instant for a transaction's entries, checked against LEDGER-SPEC §2.
+
+    It must be an instant in the entry format, not in the future, and never earlier than
+    the ledger's last entry: `ts` never goes backwards, so a history is written in order.
+    """
+    try:
+        parsed = parse_ts(requested)
+    except ValueError:
+        raise ValidationError(
+            FieldError("ts", "an RFC 3339 UTC instant such as 2020-07-16T09:00:00.000000Z")
+        ) from None
+    ts = format_ts(parsed)
+    if ts > now_ts():
+        raise ValidationError(FieldError("ts", f"{ts} is in the future"))
+    if last_ts is not None and ts < last_ts:
+        raise ConflictError(
+            f"ts {ts} is earlier than the ledger's last entry ({last_ts}): a ledger's ts never "
+            "goes backwards, so write the changes in chronological order"
+        )
+    return ts
 
 
 def check_key(session: Session, key: SigningKey) -> None:

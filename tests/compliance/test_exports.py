@@ -270,3 +270,41 @@ def test_breaches_are_exported_only_to_roles_that_may_read_them(
     assert "breaches" not in auditor["records"]
     assert {r[column] for r in auditor["controllerRecord"]} == {
         "not shown: reading breaches needs the DPO role"}
+
+
+def _adequate_destinations(rt: Runtime) -> None:
+    """An organisation since 2020 with one activity sending data to JP, CH, GB and IN."""
+    from ropa.services import activities, organizations, transfers
+    from ropa.services.access import SYSTEM_PRINCIPAL, Principal
+    from ropa.services.changes import recorded_at
+
+    with recorded_at("2020-03-02T09:00:00.000000Z"):
+        org = organizations.create_organization(rt, SYSTEM_PRINCIPAL, {
+            "slug": "adequate", "name": "Adequate", "roles": ["CONTROLLER"], "country": "DE"})
+        system = Principal(SYSTEM_PRINCIPAL.actor, org.record["id"])
+        activity = activities.create_processing_activity(
+            rt, system, {"name": "Support", "purposes": ["customer support"]})
+        for country in ("JP", "CH", "GB", "IN"):
+            transfers.record_transfer(rt, system, {
+                "activityId": activity.record["id"], "recipientName": f"Office {country}",
+                "fromCountry": "DE", "toCountry": country})
+
+
+def test_transfers_to_adequate_countries_name_the_decision_not_a_gap(rt: Runtime) -> None:
+    from ropa.services import ropa_export
+    from ropa.services.access import SYSTEM_PRINCIPAL
+
+    _adequate_destinations(rt)
+    column = ICO_CONTROLLER_COLUMNS[8]
+    assert column.startswith("Safeguards")
+    now = ropa_export.take(rt, SYSTEM_PRINCIPAL, "adequate").controller[0][column]
+    assert "JP (Office JP): adequacy decision of 2019-01-23 (" in now  # (EU) 2019/419
+    assert "CH (Office CH): adequacy decision of 2000-07-26 (" in now
+    assert "GB (Office GB): adequacy decision of 2025-12-19 (" in now  # the renewal
+    assert "IN (Office IN): no mechanism recorded" in now  # a real gap stays one
+    assert now.count("no mechanism recorded") == 1
+    # as of the export's instant: before the UK decision of 28 June 2021, no adequacy
+    then = ropa_export.take(rt, SYSTEM_PRINCIPAL, "adequate", "2021-01-01T00:00:00.000000Z")
+    cell = then.controller[0][column]
+    assert "GB (Office GB): no mechanism recorded" in cell
+    assert "JP (Office JP): adequacy decision of 2019-01-23" in cell

@@ -71,14 +71,20 @@ def test_demo_records_show_the_findings_their_policies_deserve(
     integrations = activities["Integration of client accounts with external systems"]
     assert "NO_RETENTION" in integrations
     assert "LEGITIMATE_INTEREST_NO_ASSESSMENT" not in integrations  # consent, with its mechanism
-    # vendors named in the policy, no DPA mentioned
+    # vendors named in the policy: no DPA recorded, except the two the history signs
     processors = _codes_by_name(qualer, "processors")
-    for vendor in ("Freshdesk", "HubSpot", "Salesforce"):
+    for vendor in ("Freshdesk", "Salesforce", "Google Drive", "Amazon Web Services (AWS)"):
         assert "PROCESSOR_NO_DPA" in processors[vendor]
-    # "servers in the USA", no mechanism: five DE->US transfers, each flagged
+    assert processors["HubSpot"] == set()  # DPA 2019-03-28
+    assert processors["Microsoft SharePoint and OneDrive"] == set()  # DPA 2020-02-03
+    assert processors["Dropbox"] == set()  # retired 2024-06-03
+    # "servers in the USA", no mechanism: five DE->US transfers, each flagged; the HubSpot
+    # transfer moved from the Privacy Shield to SCC to the DPF, and is not
     transfers = [e["node"] for e in qualer["transfers"]["edges"]]
-    assert [t["toCountry"] for t in transfers] == ["US"] * 5
-    assert all({f["code"] for f in t["findings"]} == {"TRANSFER_NO_MECHANISM"} for t in transfers)
+    assert [t["toCountry"] for t in transfers] == ["US"] * 6
+    flagged = [t for t in transfers if {f["code"] for f in t["findings"]}]
+    assert len(flagged) == 5
+    assert all({f["code"] for f in t["findings"]} == {"TRANSFER_NO_MECHANISM"} for t in flagged)
     assert ("ORGANIZATION_NO_DPO", "Organization", qualer["id"]) in {
         (f["code"], f["entityType"], f["entityId"]) for f in qualer["findings"]}
 

@@ -1,7 +1,8 @@
 """The demo records in ropa/demo/data: one file per organisation, modelled on its privacy policy.
 
 These checks need no database: they hold the files to the data model (docs/data-model.md),
-the Fides taxonomy, ISO 3166-1 and the seed policies they quote.
+the Fides taxonomy, ISO 3166-1, a history that is dated and in order, and the seed policies
+they paraphrase (never copy).
 """
 
 from __future__ import annotations
@@ -30,20 +31,29 @@ DATA_SUBJECTS = {s.fides_key for s in DEFAULT_TAXONOMY.data_subject}
 DATA_USES = {u.fides_key for u in DEFAULT_TAXONOMY.data_use}
 
 ACTIVITY_FIELDS = {
-    "ref", "name", "description", "role", "controller", "jointControllers", "purposes",
+    "ref", "since", "name", "description", "role", "controller", "jointControllers", "purposes",
     "dataUses", "dataSubjectCategories", "dataCategories", "specialCategories",
     "criminalOffenceData", "legalBases", "recipientCategories", "retention", "securityMeasures",
     "sources", "automatedDecisionMaking", "dpia", "systematicMonitoring", "largeScale", "owner",
-    "lastReviewedAt", "source", "engagements", "transfers",
+    "lastReviewedAt", "noticeParaphrase", "engagements", "transfers",
 }  # fmt: skip
 PROCESSOR_FIELDS = {
-    "ref", "name", "legalName", "services", "country", "processingLocations", "dpaSignedOn",
-    "dpaReference", "dpaDataCategories", "subProcessors", "certifications", "dpf", "externalRef",
+    "ref", "since", "name", "legalName", "services", "country", "processingLocations",
+    "dpaSignedOn", "dpaReference", "dpaDataCategories", "subProcessors", "certifications", "dpf",
+    "externalRef",
 }  # fmt: skip
+# optional members: a record's later changes, an intended second record of one vendor
+PROCESSOR_OPTIONAL = {"history", "allowDuplicate"}
 TRANSFER_FIELDS = {
     "recipientProcessor", "recipientName", "fromCountry", "toCountry", "mechanism", "sccModule",
     "derogation", "tia", "supplementaryMeasures", "startedOn",
 }  # fmt: skip
+TRANSFER_OPTIONAL = {"since", "history"}
+HISTORY_OPS = {
+    "updateProcessor", "retireProcessor", "updateTransfer", "updateBreach", "notifyAuthority",
+    "notifyDataSubjects", "closeBreach",
+}  # fmt: skip
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 ORG_ROLES = {"CONTROLLER", "PROCESSOR"}
 ACTIVITY_ROLES = {"CONTROLLER", "JOINT_CONTROLLER", "PROCESSOR"}
 ARTICLES = {f"ART6_1_{c}" for c in "ABCDEF"}
@@ -55,7 +65,7 @@ SPECIAL = {
 ART9_CONDITIONS = {f"ART9_2_{c}" for c in "ABCDEFGHIJ"}
 MECHANISMS = {
     "ADEQUACY", "DPF", "SCC", "BCR", "CODE_OF_CONDUCT", "CERTIFICATION", "AD_HOC_CLAUSES",
-    "DEROGATION",
+    "DEROGATION", "PRIVACY_SHIELD",
 }  # fmt: skip
 DEROGATIONS = {f"ART49_1_{c}" for c in "ABCDEFG"}
 DPIA_STATUSES = {"NOT_REQUIRED", "REQUIRED", "IN_PROGRESS", "DONE"}
@@ -106,12 +116,15 @@ def test_file_has_the_demo_shape(demo: tuple[str, dict[str, Any]]) -> None:
     assert set(doc) == {"organization", "privacyPolicies", "processors", "activities", "breaches"}
     assert doc["organization"]["slug"] == slug
     assert re.fullmatch(r"[a-z0-9-]{2,63}", slug)
+    assert "since" in doc["organization"]
     for activity in doc["activities"]:
         assert set(activity) == ACTIVITY_FIELDS, activity["ref"]
         for transfer in activity["transfers"]:
-            assert set(transfer) == TRANSFER_FIELDS, activity["ref"]
+            assert TRANSFER_FIELDS <= set(transfer) <= TRANSFER_FIELDS | TRANSFER_OPTIONAL
     for processor in doc["processors"]:
-        assert set(processor) == PROCESSOR_FIELDS, processor["ref"]
+        assert PROCESSOR_FIELDS <= set(processor) <= PROCESSOR_FIELDS | PROCESSOR_OPTIONAL
+    for policy in doc["privacyPolicies"]:
+        assert "publishedAt" in policy
 
 
 def test_file_holds_no_floats(demo: tuple[str, dict[str, Any]]) -> None:
@@ -146,6 +159,9 @@ def test_taxonomy_keys_are_fideslang_keys(demo: tuple[str, dict[str, Any]]) -> N
     for breach in doc["breaches"]:
         assert set(breach["dataCategories"]) <= DATA_CATEGORIES
         assert set(breach["dataSubjectCategories"]) <= DATA_SUBJECTS
+        activities = {a["ref"] for a in doc["activities"]}
+        assert set(breach["affectedActivities"]) <= activities
+        assert set(breach["affectedProcessors"]) <= {p["ref"] for p in doc["processors"]}
 
 
 def test_countries_are_iso_3166_alpha_2(demo: tuple[str, dict[str, Any]]) -> None:
@@ -225,23 +241,95 @@ def test_every_processor_ref_used_exists(demo: tuple[str, dict[str, Any]]) -> No
             assert (recipient is None) != (transfer["recipientName"] is None), activity["ref"]
 
 
-def test_source_is_a_short_quote(demo: tuple[str, dict[str, Any]]) -> None:
-    _, doc = demo
-    for activity in doc["activities"]:
-        quote = activity["source"]
-        assert quote, activity["ref"]
-        assert len(quote) <= 200, activity["ref"]
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
 
 
-def test_source_is_quoted_from_the_seed_policy(demo: tuple[str, dict[str, Any]]) -> None:
-    _, doc = demo
+def copied_runs(text: str, seed: str, length: int = 8) -> list[str]:
+    """The runs of `length` consecutive words that `text` shares with `seed`."""
+    seen = {tuple(w) for w in _runs(words(seed), length)}
+    return [" ".join(w) for w in _runs(words(text), length) if tuple(w) in seen]
+
+
+def _runs(items: list[str], length: int) -> Iterator[list[str]]:
+    for i in range(len(items) - length + 1):
+        yield items[i : i + length]
+
+
+def seed_texts(doc: dict[str, Any]) -> list[str]:
     seeds = shared_path("seeds")
-    texts = [
-        normalise((seeds / p["seedFile"]).read_text(encoding="utf-8"))
-        for p in doc["privacyPolicies"]
-    ]
+    return [(seeds / p["seedFile"]).read_text(encoding="utf-8") for p in doc["privacyPolicies"]]
+
+
+def test_notice_paraphrase_is_short_and_not_a_copy(demo: tuple[str, dict[str, Any]]) -> None:
+    _, doc = demo
+    texts = seed_texts(doc)
     for activity in doc["activities"]:
-        assert any(normalise(activity["source"]) in text for text in texts), activity["ref"]
+        paraphrase = activity["noticeParaphrase"]
+        assert paraphrase, activity["ref"]
+        assert len(paraphrase) <= 200, activity["ref"]
+        for text in texts:
+            assert not copied_runs(paraphrase, text), activity["ref"]
+
+
+def test_no_text_of_the_notice_is_copied_anywhere_in_the_file(
+    demo: tuple[str, dict[str, Any]],
+) -> None:
+    _, doc = demo
+    texts = seed_texts(doc)
+    contacts = {"address", "phone", "email", "contactEmail", "url", "name"}
+    for text in texts:
+        for path, value in strings(doc):
+            if path.rsplit(".", 1)[-1] in contacts:
+                continue  # facts (an address, a phone number), not prose
+            assert not copied_runs(value, text), (path, copied_runs(value, text))
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def test_history_is_dated_and_in_order(demo: tuple[str, dict[str, Any]]) -> None:
+    """Every record is recorded after what it depends on; every change after its record."""
+    _, doc = demo
+    born = doc["organization"]["since"]
+    assert INSTANT.fullmatch(born)
+    processors = {p["ref"]: p["since"] for p in doc["processors"]}
+    for policy in doc["privacyPolicies"]:
+        assert INSTANT.fullmatch(policy["publishedAt"]) and policy["publishedAt"] >= born
+    records: list[tuple[str, dict[str, Any]]] = [(p["ref"], p) for p in doc["processors"]]
+    for activity in doc["activities"]:
+        since = activity["since"]
+        assert INSTANT.fullmatch(since) and since >= born, activity["ref"]
+        for engagement in activity["engagements"]:
+            at = engagement.get("since", since)
+            assert at >= since and at >= processors[engagement["processor"]], activity["ref"]
+        for transfer in activity["transfers"]:
+            at = transfer.get("since", since)
+            assert at >= since, activity["ref"]
+            if transfer["recipientProcessor"]:
+                assert at >= processors[transfer["recipientProcessor"]], activity["ref"]
+            records.append((activity["ref"], {**transfer, "since": at}))
+    for breach in doc["breaches"]:
+        assert breach["since"] >= born
+        assert breach["since"][:16] >= breach["discoveredAt"][:16]  # reported once discovered
+        records.append((breach["title"], breach))
+    for ref, record in records:
+        assert INSTANT.fullmatch(record["since"]), ref
+        changes = record.get("history", [])
+        stamps = [c["at"] for c in changes]
+        assert stamps == sorted(stamps), ref
+        for change in changes:
+            assert INSTANT.fullmatch(change["at"]) and change["at"] >= record["since"], ref
+            assert change["op"] in HISTORY_OPS, ref
+            assert change.get("why"), ref
 
 
 def test_each_organisation_has_a_privacy_policy_version(demo: tuple[str, dict[str, Any]]) -> None:

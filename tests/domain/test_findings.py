@@ -423,6 +423,23 @@ def test_dpf_before_the_decision(snapshot: Snapshot, transfer: State) -> None:
     ]
 
 
+def test_privacy_shield_holds_until_schrems_ii_and_is_flagged_after(
+    snapshot: Snapshot, transfer: State
+) -> None:
+    transfer.update(mechanism="PRIVACY_SHIELD", sccModule=None, tia=None, startedOn=None)
+    snapshot.breaches.clear()
+    snapshot.activities[0]["lastReviewedAt"] = "2020-01-01T00:00:00.000000Z"
+    assert fired(snapshot, datetime(2020, 7, 15, 23, tzinfo=UTC)) == []
+    [finding] = compute_findings(snapshot, datetime(2020, 7, 16, 9, tzinfo=UTC))
+    assert finding.code == "TRANSFER_PRIVACY_SHIELD_INVALID"
+    assert "2020-07-16" in finding.message
+    transfer["toCountry"] = "CA"
+    snapshot.processors[0]["subProcessors"].clear()
+    assert fired(snapshot, datetime(2019, 1, 1, tzinfo=UTC)) == [
+        ("TRANSFER_PRIVACY_SHIELD_INVALID", transfer["id"])
+    ]
+
+
 def test_transfer_scc_no_tia(snapshot: Snapshot, transfer: State, now: datetime) -> None:
     transfer["tia"] = None
     assert fired(snapshot, now) == [("TRANSFER_SCC_NO_TIA", transfer["id"])]

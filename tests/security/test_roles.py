@@ -43,8 +43,8 @@ ALLOWED: dict[str, tuple[set[str], str, Callable[[Org, dict[str, str]], dict[str
                                   lambda o, r: {"s": o.slug}),
     "list tokens": (DPO, ORG % "tokens { name }", lambda o, r: {"s": o.slug}),
     "register a processor": (
-        WRITERS, 'mutation { registerProcessor(input: {name: "V", country: "DE"}) '
-        "{ processor { id } } }", lambda o, r: {}),
+        WRITERS, 'mutation { registerProcessor(input: {name: "V", country: "DE", '
+        'allowDuplicate: true}) { processor { id } } }', lambda o, r: {}),
     "report a breach": (
         DPO, 'mutation { reportBreach(input: {title: "B", discoveredAt: "2026-11-01T00:00:00Z"})'
         " { breach { id } } }", lambda o, r: {}),

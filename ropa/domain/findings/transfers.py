@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from ropa.domain.adequacy import adequacy_on, is_restricted_transfer
+from ropa.domain.adequacy import (
+    PRIVACY_SHIELD_END,
+    PRIVACY_SHIELD_START,
+    adequacy_on,
+    is_restricted_transfer,
+)
 from ropa.domain.countries import country_name
 from ropa.domain.findings.model import Concern, Rule, Severity, Snapshot, State
 from ropa.domain.instants import parse_date
@@ -108,6 +113,36 @@ def _dpf_not_certified(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
         )
 
 
+def _privacy_shield_invalid(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
+    for transfer in _restricted(snapshot):
+        if transfer["mechanism"] != TransferMechanism.PRIVACY_SHIELD:
+            continue
+        if transfer["toCountry"] != "US":
+            problem = "the Privacy Shield only ever covered recipients in the US"
+        elif (
+            day := next(
+                (
+                    d
+                    for d in _judged_on(transfer, now)
+                    if not PRIVACY_SHIELD_START <= d <= PRIVACY_SHIELD_END
+                ),
+                None,
+            )
+        ) is not None:
+            problem = (
+                f"the Privacy Shield decision is not in force on {day.isoformat()} (invalidated "
+                "on 16 July 2020, C-311/18)"
+            )
+        else:
+            continue
+        yield _transfer(
+            transfer,
+            f"{_describe(snapshot, transfer)} relies on the EU-US Privacy Shield, but "
+            f"{problem}. Put SCC (with a transfer impact assessment) or, for a certified "
+            "recipient, the Data Privacy Framework in place.",
+        )
+
+
 def _scc_no_tia(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
     for transfer in _restricted(snapshot):
         if transfer["mechanism"] == TransferMechanism.SCC and transfer["tia"] is None:
@@ -124,4 +159,7 @@ RULES = (
     Rule("TRANSFER_ADEQUACY_NOT_IN_FORCE", Severity.HIGH, "Art. 45(1)", _adequacy_not_in_force),
     Rule("TRANSFER_DPF_NOT_CERTIFIED", Severity.HIGH, "Art. 45(1)", _dpf_not_certified),
     Rule("TRANSFER_SCC_NO_TIA", Severity.MEDIUM, "Art. 46(1), 46(2)(c)", _scc_no_tia),
+    Rule(
+        "TRANSFER_PRIVACY_SHIELD_INVALID", Severity.HIGH, "Art. 44, 45(1)", _privacy_shield_invalid
+    ),
 )
