@@ -6,7 +6,9 @@ LEDGER-SPEC §5. The text is exactly three lines, each ending in a newline:
     <tree size, decimal, no leading zeros>
     <root hash, standard base64 with padding>
 
-The ledger uses no extension lines, so parsing refuses any.
+The ledger writes no extension lines, so `parse_checkpoint` refuses any;
+`parse_checkpoint_body` reads a checkpoint that has some (C2SP tlog-checkpoint allows
+non-empty extension lines after the third), as a witness must.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "checkpoint_text",
     "open_checkpoint",
     "parse_checkpoint",
+    "parse_checkpoint_body",
     "sign_checkpoint",
 ]
 
@@ -54,12 +57,22 @@ def checkpoint_text(origin: str, size: int, root: bytes) -> str:
 
 def parse_checkpoint(text: str) -> Checkpoint:
     """(origin, size, root) from checkpoint text; ValueError unless it is exactly canonical."""
+    checkpoint, extensions = parse_checkpoint_body(text)
+    if extensions:
+        raise ValueError(f"checkpoint text is 3 lines, not {3 + len(extensions)}")
+    return checkpoint
+
+
+def parse_checkpoint_body(text: str) -> tuple[Checkpoint, list[str]]:
+    """(origin, size, root) and the extension lines; ValueError if malformed."""
     if not text.endswith("\n"):
         raise ValueError("checkpoint text ends with a newline")
     lines = text[:-1].split("\n")
-    if len(lines) != 3:
+    if len(lines) < 3:
         raise ValueError(f"checkpoint text is 3 lines, not {len(lines)}")
-    origin, size_text, root_text = lines
+    origin, size_text, root_text = lines[:3]
+    if any(not line for line in lines[3:]):
+        raise ValueError("checkpoint extension lines are non-empty")
     _check_origin(origin)
     if _SIZE.fullmatch(size_text) is None:
         raise ValueError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
@@ -69,7 +82,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise ValueError("checkpoint root is not standard base64") from None
     if len(root) != HASH_SIZE or base64.b64encode(root).decode() != root_text:
         raise ValueError(f"checkpoint root is not {HASH_SIZE} bytes in padded base64")
-    return Checkpoint(origin, int(size_text), root)
+    return Checkpoint(origin, int(size_text), root), lines[3:]
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, keys: Iterable[SigningKey]) -> str:
