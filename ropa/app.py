@@ -6,6 +6,8 @@ No endpoint but health, readiness, metrics and the public keys answers without a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -28,7 +30,7 @@ from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError, UserError, ValidationError
-from ropa.services import ledger_queries, ropa_export, tokens
+from ropa.services import ledger_queries, ropa_export, tokens, witnessing
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
@@ -46,6 +48,17 @@ def _refusal(exc: UserError) -> Response:
         status_code=_STATUS.get(exc.code, 400),
         headers=headers,
     )
+
+
+def _witnessing_lifespan(runtime: Runtime) -> Any:
+    """Send checkpoints to the configured witnesses while the app runs (LEDGER-SPEC §9)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with witnessing.background(runtime):
+            yield
+
+    return lifespan
 
 
 class RopaGraphQL(GraphQL[Context, None]):
@@ -162,7 +175,7 @@ def create_app(
     ]
     if settings.graphiql:
         mount_graphiql(routes)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=_witnessing_lifespan(runtime))
     observability.install(app, metrics)  # /metrics, X-Request-Id, the access log
     app.state.runtime = runtime
     return app
