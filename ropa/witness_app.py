@@ -62,7 +62,10 @@ def create_witness_app(
             lines = await run_in_threadpool(add_checkpoint, db, config, body)
         except WitnessRefusal as refusal:
             if refusal.status == 409 and refusal.size is not None:
-                return Response(f"{refusal.size}\n", 409, media_type=SIZE_CONTENT_TYPE)
+                # exactly `text/x.tlog.size`, with no charset parameter (tlog-witness)
+                return Response(
+                    f"{refusal.size}\n", 409, headers={"content-type": SIZE_CONTENT_TYPE}
+                )
             return PlainTextResponse(f"{refusal}\n", refusal.status)
         except Exception:  # never a traceback, never a 500
             log.exception("add-checkpoint failed")
