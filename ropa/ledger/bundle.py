@@ -7,6 +7,8 @@ A bundle is a directory:
     checkpoint        the latest signed checkpoint note
     keys.txt          every verifier key used, in order of use, one a line
     state.json        JCS of {"<type>": {"<id>": <state>}}, types without records left out
+    checkpoints/<n>   every checkpoint that carries a witness cosignature, with all its
+                      signature lines (LEDGER-SPEC §9)
 
 `BundleWriter` streams entries to a hidden temporary directory next to the target and
 renames it into place only once everything is written and synced, so a failed export
@@ -33,6 +35,7 @@ from ropa.ledger.note import parse_note
 
 __all__ = [
     "CHECKPOINT",
+    "CHECKPOINTS",
     "ENTRIES",
     "KEYS",
     "SIGNATURES",
@@ -43,6 +46,7 @@ __all__ = [
 ENTRIES = "entries.jsonl"
 SIGNATURES = "signatures.jsonl"
 CHECKPOINT = "checkpoint"
+CHECKPOINTS = "checkpoints"
 KEYS = "keys.txt"
 STATE = "state.json"
 
@@ -85,6 +89,16 @@ class BundleWriter:
         self._signatures.write(signature_line(signed))
         self._frontier, _ = append_nodes(self._size, signed.leaf_hash, self._frontier)
         self._size += 1
+
+    def add_checkpoint(self, size: int, note: str) -> None:
+        """Write `checkpoints/<size>`: a checkpoint with all its signature lines (§9)."""
+        if self._done:
+            raise RuntimeError("the bundle is already finished")
+        text, _ = parse_note(note)
+        if parse_checkpoint(text).size != size:
+            raise ValueError(f"the checkpoint filed as size {size} is of another size")
+        (self._tmp / CHECKPOINTS).mkdir(exist_ok=True)
+        self._write(f"{CHECKPOINTS}/{size}", note.encode())
 
     def finish(
         self,

@@ -22,7 +22,7 @@ from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
-from ropa.store import ledger_store
+from ropa.store import cosignature_store, ledger_store
 from ropa.store.database import Database
 from ropa.store.tables import (
     RECORD_TABLES,
@@ -69,6 +69,12 @@ def write_bundle(
             for signature in parse_note(note)[1]:  # the checkpoint's signer comes last
                 if signature.key_id.hex() not in key_order:
                     key_order.append(signature.key_id.hex())
+            for size in cosignature_store.cosigned_sizes(conn, view.org_id, view.size):
+                cosigned = cosignature_store.note_at(conn, view.org_id, size)
+                if cosigned is not None:
+                    bundle.add_checkpoint(size, cosigned)
+                if size == view.size and cosigned is not None:
+                    note = cosigned  # the latest checkpoint, as served: with its cosignatures
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
             path = bundle.finish(note, verifiers, state, as_stored=True)
