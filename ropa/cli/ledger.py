@@ -59,9 +59,22 @@ def verify(
         str | None, typer.Option(help="Compare the replay with this live database.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes for signatures.")] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness's verifier key: check its cosignatures (repeatable)."),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(help="Distinct witnesses the newest cosigned checkpoint needs (all)."),
+    ] = None,
 ) -> None:
-    """Check every signature, the chain, the Merkle root, the checkpoint and the state."""
+    """Check every signature, the chain, the Merkle root, the checkpoint and the state;
+    with --witness, the witnesses' cosignatures on the bundle's checkpoints too."""
     from ropa.ledger.verify import verify_bundle
+    from ropa.ledger.verify_witness import verify_witnesses
+
+    if quorum is not None and not witness:
+        fail("--quorum needs the witnesses' keys: give --witness VERIFIER_KEY")
 
     live = None
     try:
@@ -83,6 +96,16 @@ def verify(
             workers=workers,
             progress=(lambda n: progress(n)) if progress else None,
         )
+        witnessed = None
+        if witness:
+            witnessed = verify_witnesses(
+                bundle,
+                report.origin,
+                report.size,
+                report.verifier_keys,
+                witness,
+                quorum,
+            )
     except VerificationError as exc:
         if sys.stderr.isatty():
             sys.stderr.write("\n")
@@ -93,3 +116,9 @@ def verify(
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     typer.echo(f"OK: {report.size} entries verified, root {report.root.hex()}")
+    if witnessed is not None and witnessed.quorum_size is not None:
+        names = ", ".join(witnessed.cosigned[witnessed.quorum_size])
+        typer.echo(
+            f"witnesses: checkpoint {witnessed.quorum_size} cosigned by {names} "
+            f"(quorum {witnessed.quorum})"
+        )
