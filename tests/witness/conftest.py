@@ -107,11 +107,24 @@ def add_body(old: int, proof: list[bytes], note: str) -> bytes:
     return format_add_checkpoint(old, proof, note)
 
 
+_JOBS: list[Witnessing] = []
+
+
 def witnessing(rt: Runtime, *witnesses: WitnessEndpoint, timeout: float = 5.0) -> Witnessing:
+    """The real job, configured for these witnesses; closed when the test ends."""
     settings = dataclasses.replace(
         rt.settings, witnesses=tuple(witnesses), witness_interval=0.2, witness_timeout=timeout
     )
-    return Witnessing(Runtime(settings, db=rt.db))
+    job = Witnessing(Runtime(settings, db=rt.db))
+    _JOBS.append(job)
+    return job
+
+
+@pytest.fixture(autouse=True)
+def _close_jobs() -> Iterator[None]:
+    yield
+    while _JOBS:
+        _JOBS.pop().close()
 
 
 @pytest.fixture
