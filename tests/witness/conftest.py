@@ -61,7 +61,7 @@ class WitnessProcess:
             "--port", str(self.port),
         ]  # fmt: skip
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -136,7 +136,10 @@ def witness_factory(tmp_path: Path) -> Iterator[list[WitnessProcess]]:
 
 
 def make_witness(
-    made: list[WitnessProcess], root: Path, logs: list[str], database_url: str | None = None,
+    made: list[WitnessProcess],
+    root: Path,
+    logs: list[str],
+    database_url: str | None = None,
     name: str = "auditor.test/w1",
 ) -> WitnessProcess:
     root.mkdir(parents=True, exist_ok=True)

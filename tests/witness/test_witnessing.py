@@ -42,7 +42,9 @@ def size_of(rt: Runtime, org: Org) -> int:
 def cosignature_rows(rt: Runtime, org: Org) -> list[tuple[int, str]]:
     with rt.db.read() as conn:
         rows = conn.execute(
-            text("SELECT size, witness FROM checkpoint_cosignature WHERE org_id = :o ORDER BY size"),
+            text(
+                "SELECT size, witness FROM checkpoint_cosignature WHERE org_id = :o ORDER BY size"
+            ),
             {"o": org.id},
         ).all()
     return [(int(s), str(w)) for s, w in rows]
@@ -68,7 +70,7 @@ def export(rt: Runtime, org: Org, out: Path) -> Path:
 
 
 def verify_cli(bundle: Path, key: str, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own entry point)
+    return subprocess.run(
         [str(ROPA), "ledger", "verify", str(bundle), "--key", key, "--workers", "1", *options],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -135,7 +137,7 @@ def test_a_witness_already_ahead_answers_409_and_the_job_resumes_from_its_size(
 
 
 class _Garbage(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
         body = b"<html>hello</html>\n"
         self.send_response(200)
@@ -277,7 +279,7 @@ def test_verify_fails_on_a_cosignature_moved_to_another_sizes_checkpoint(
     older = (bundle / "checkpoints" / str(first)).read_text()
     newer_path = bundle / "checkpoints" / str(last)
     newer = newer_path.read_text()
-    moved = [ln for ln in parse_note(older)[1] if ln.name == "auditor.test/w1"][0]
+    moved = next(ln for ln in parse_note(older)[1] if ln.name == "auditor.test/w1")
     blob = base64.b64encode(moved.key_id + moved.signature).decode()
     log_only = "".join(
         ln for ln in newer.partition("\n\n")[2].splitlines(keepends=True)
