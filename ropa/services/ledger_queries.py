@@ -67,11 +67,20 @@ def head(rt: Runtime, principal: Principal, org_id: str) -> Head:
     authorize(principal, Action.READ, org_id)
     with rt.db.read() as conn:
         row = ledger_store.read_head(conn, org_id)
+    if row is None:
+        raise NotFoundError("organization not found")
+    return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
+
+
+def latest_checkpoint(rt: Runtime, principal: Principal, org_id: str) -> str:
+    """The head's checkpoint as served: the log's signature lines, then the cosignatures
+    witnesses have given it so far (LEDGER-SPEC §5, §9)."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        row = ledger_store.read_head(conn, org_id)
         if row is None:
             raise NotFoundError("organization not found")
-        cosignatures = cosignature_store.lines_at(conn, org_id, row.size)
-    # witnesses' cosignatures follow the log's signature lines (LEDGER-SPEC §5, §9)
-    return Head(row.size, row.root_hash, row.checkpoint + "".join(cosignatures), row.key_id)
+        return row.checkpoint + "".join(cosignature_store.lines_at(conn, org_id, row.size))
 
 
 def checkpoint_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str | None:

@@ -93,7 +93,7 @@ def test_the_job_gets_cosignatures_that_are_served_exported_and_verified(
     assert state is not None and state.size == size
     assert job.run_round().sent == 0  # nothing moved, nothing sent
 
-    served = ledger_queries.head(rt, acme.as_role("VIEWER"), acme.id).checkpoint
+    served = ledger_queries.latest_checkpoint(rt, acme.as_role("VIEWER"), acme.id)
     assert served.count("\u2014 ") == 2  # the log's signature, then the witness's
     assert set(verify_cosignatures(served, [witness.key.verifier])) == {"auditor.test/w1"}
     older = ledger_queries.checkpoint_at(rt, acme.as_role("VIEWER"), acme.id, first)
