@@ -40,6 +40,7 @@ from ropa.store.database import Database
 from ropa.store.witness_state import LogState
 
 log = logging.getLogger("ropa.witness")
+MAX_SIZE = 2**63 - 1  # what the state's BIGINT holds
 
 
 class WitnessRefusal(RopaError):
@@ -108,6 +109,8 @@ def add_checkpoint(
     except (VerificationError, ValueError):
         raise WitnessRefusal(403, "no valid signature by a trusted key for this log") from None
     old, size = request.old_size, checkpoint.size
+    if size > MAX_SIZE:
+        raise WitnessRefusal(400, "a tree size is below 2^63")
     if old > size:
         raise WitnessRefusal(400, f"old size {old} is above the checkpoint size {size}")
     if old == 0 and request.proof:
