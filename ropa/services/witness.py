@@ -128,7 +128,7 @@ def add_checkpoint(
             if state.root != checkpoint.root:
                 log.warning("fork: %s at size %d has another root", checkpoint.origin, size)
                 raise WitnessRefusal(409, "another root hash at the same size", size=known)
-        elif state is not None:
+        elif state is not None and old > 0:  # from size 0 every tree is consistent
             try:
                 verify_consistency(old, size, request.proof, state.root, checkpoint.root)
             except VerificationError:
