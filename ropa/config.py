@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ropa.errors import ConfigurationError
+from ropa.ledger.cosignature import CosignerVerifier
 
 DEFAULT_DATABASE_URL = "sqlite:///ropa.db"
 DEFAULT_KEY_FILE = ".ropa/signing.key"
@@ -43,6 +44,10 @@ def parse_witnesses(value: str) -> tuple[WitnessEndpoint, ...]:
             raise ConfigurationError(
                 f"ROPA_WITNESSES: {vkey.partition('+')[0]!r} needs `<verifier key> <http(s) URL>`"
             )
+        try:
+            CosignerVerifier.parse(vkey)
+        except ValueError as err:
+            raise ConfigurationError(f"ROPA_WITNESSES: {err}") from None
         out.append(WitnessEndpoint(vkey, url.rstrip("/")))
     return tuple(out)
 
