@@ -16,10 +16,14 @@ their signature checks. The checks, numbered as in the comments below:
      (7) chained states: `before` equals the previous `after` of the same record
     for the bundle
      (8) the Merkle root of all leaves is the checkpoint's (and so are size and origin)
-     (9) the checkpoint is signed by the key in force at the end; keys.txt lists the keys
+     (9) the checkpoint is signed by the key in force at the end (or, when the last entry
+         rotates the key, by either key: spec §5 v1.1); keys.txt lists the keys
     (10) replaying the entries gives state.json
     (11) with a kept checkpoint: the ledger extends it (RFC 9162 consistency proof)
     (12) with the live state: replaying the entries gives the live database
+
+Checkpoints are read as C2SP tlog-checkpoint notes: extension lines after the third and
+signature lines by keys the verifier does not know (witness cosignatures) are ignored.
 
 The first failure is raised as one `VerificationError` naming the check and the seq.
 Checks (1) and (3) are the expensive ones (pure-Python JCS, Ed25519); they run in worker
@@ -311,6 +315,8 @@ class _Replay:
         self.key = first_key
         self.keys_used = [first_key]
         self.retired: dict[bytes, int] = {}  # key id -> seq of the rotation retiring it
+        # (tree size that first includes the rotation, retired key, new key)
+        self.rotations: list[tuple[int, Verifier, Verifier]] = []
         self.size = 0
         self.frontier: list[bytes] = []
         self.origin: str | None = None
@@ -320,10 +326,23 @@ class _Replay:
         self.captured: dict[NodeId, bytes] = {}
         self.kept_size: int | None = None
         self.kept_root_here: bytes | None = None
-        self.kept_key_here: Verifier | None = None
+        self.kept_keys_here: list[Verifier] | None = None
 
     def fail(self, check: Check, message: str) -> VerificationError:
         return VerificationError(check, message, self.size)
+
+    def keys_at(self, size: int) -> list[Verifier]:
+        """The keys that may sign the checkpoint of `size` entries (size <= self.size): the
+        key in force after them and, if entry size-1 rotated the key, the retired one too.
+        The bridged checkpoint carries both lines (spec §5 v1.1); each present verifies."""
+        key = self.keys_used[0]
+        for at, old, new in self.rotations:
+            if at > size:
+                break
+            key = new
+            if at == size:
+                return [old, new]
+        return [key]
 
     def step(self, eline: bytes, sline: bytes, window: _Window) -> None:
         seq = self.size
@@ -419,6 +438,7 @@ class _Replay:
         # Every check of this entry passed: advance the key, the tree and the counters.
         if next_key is not None:
             self.retired[self.key.key_id] = seq
+            self.rotations.append((seq + 1, self.key, next_key))
             self.key = next_key
             self.keys_used.append(next_key)
         self.frontier, created = append_nodes(seq, leaf, self.frontier)
@@ -429,7 +449,7 @@ class _Replay:
         self.size += 1
         if self.size == self.kept_size:
             self.kept_root_here = root_from_frontier(self.size, self.frontier)
-            self.kept_key_here = self.key
+            self.kept_keys_here = self.keys_at(self.size)
 
     def _rotation(self, entry: dict[str, Any]) -> Verifier | None:
         if entry["op"] != ROTATE_OP:
@@ -548,7 +568,7 @@ def verify_bundle(
     if kept is not None:
         replay.kept_size = kept.size
         if kept.size == 0:
-            replay.kept_root_here, replay.kept_key_here = EMPTY_ROOT, first_key
+            replay.kept_root_here, replay.kept_keys_here = EMPTY_ROOT, [first_key]
         if claimed is not None and 0 < kept.size < claimed.size:
             replay.wanted = set(consistency_nodes(kept.size, claimed.size))
 
@@ -612,7 +632,7 @@ def verify_bundle(
     # (9) the checkpoint is signed by the key in force after the last entry, and keys.txt
     # lists the keys followed, in order
     try:
-        verify_note(checkpoint_note, [replay.key])
+        verify_note(checkpoint_note, replay.keys_at(replay.size))
     except (ValueError, VerificationError) as err:
         message = err.message if isinstance(err, VerificationError) else str(err)
         raise VerificationError(Check.CHECKPOINT_SIGNATURE, message) from None
@@ -669,9 +689,9 @@ def _check_kept(kept: Checkpoint, note: str, replay: _Replay, origin: str, root:
             f"{replay.size}: it was truncated or rewritten"
         )
     assert replay.kept_root_here is not None
-    assert replay.kept_key_here is not None
+    assert replay.kept_keys_here is not None
     try:
-        verify_note(note, [replay.kept_key_here])
+        verify_note(note, replay.kept_keys_here)
     except (ValueError, VerificationError) as err:
         message = err.message if isinstance(err, VerificationError) else str(err)
         raise fail(f"the kept checkpoint's signature: {message}") from None

@@ -92,7 +92,8 @@ def _verifier_keys(conn: Any, key_ids: list[str]) -> list[str]:
         select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))
     ).all()
     by_id = dict(rows)
-    return [by_id[k] for k in key_ids]
+    # a key id no signing key has (a witness cosignature's) is not a ledger key
+    return [by_id[k] for k in key_ids if k in by_id]
 
 
 def live_state(conn: Any, view: View) -> dict[str, dict[str, Any]]:
