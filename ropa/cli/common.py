@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 
 from ropa.config import Settings
-from ropa.errors import NotFoundError
+from ropa.errors import ConfigurationError, NotFoundError
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
@@ -19,7 +19,11 @@ INVOCATION: ContextVar[typer.Context | None] = ContextVar("invocation", default=
 
 def runtime() -> Runtime:
     """The runtime of this invocation; its connections close when the command ends."""
-    rt = Runtime(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        fail(str(exc))
+    rt = Runtime(settings)
     ctx = INVOCATION.get()
     if ctx is not None:
         ctx.call_on_close(rt.db.dispose)

@@ -1,5 +1,6 @@
-"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7), and reading
-the live records an auditor's `ropa ledger verify --database` compares a replay with.
+"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7, with the
+anchors of §9), and reading the live records an auditor's `ropa ledger verify --database`
+compares a replay with.
 
 The export is one consistent snapshot: entries, checkpoint and `state.json` all at the
 same ledger size, read in batches so memory stays flat however long the ledger is.
@@ -22,7 +23,7 @@ from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
-from ropa.store import ledger_store
+from ropa.store import anchor_store, ledger_store
 from ropa.store.database import Database
 from ropa.store.tables import (
     RECORD_TABLES,
@@ -71,10 +72,23 @@ def write_bundle(
                     key_order.append(signature.key_id.hex())
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
+            write_anchors(conn, bundle, view)
             path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path
+
+
+def write_anchors(conn: Any, bundle: BundleWriter, view: View) -> None:
+    """Spec §9: `checkpoints/<size>` and `anchors/<size>.<tsa>.tsr` for every anchored size
+    the bundle covers (a cosigned checkpoint, once witnesses exist, is written the same way)."""
+    found = anchor_store.anchors(conn, view.org_id, max_size=view.size)
+    for size in sorted({a.size for a in found}):
+        note = anchor_store.checkpoint_at(conn, view.org_id, size)
+        if note is not None:
+            bundle.add_checkpoint(size, note)
+    for anchor in found:
+        bundle.add_anchor(anchor.size, anchor.tsa, anchor.token)
 
 
 def _signed(row: LedgerEntry) -> SignedEntry:
