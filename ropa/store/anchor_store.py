@@ -56,8 +56,8 @@ def add_anchor(db: Database, anchor: Anchor, created_at: str) -> bool:
     statement = dialect.insert(LedgerAnchor).values(**values).on_conflict_do_nothing()
     engine = db.engine.execution_options(**{WRITE_OPTION: True})
     with engine.connect() as conn, conn.begin():
-        result = conn.execute(statement)
-    return bool(result.rowcount)
+        inserted = conn.execute(statement.returning(col(LedgerAnchor.size))).first()
+    return inserted is not None
 
 
 @contextmanager
@@ -132,7 +132,7 @@ def anchors(
         stmt = stmt.limit(limit)
     return [
         Anchor(r.org_id, r.size, r.tsa, r.gen_time, bytes(r.token))
-        for r in conn.execute(stmt).scalars()
+        for r in conn.execute(stmt).all()
     ]
 
 

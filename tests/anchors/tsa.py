@@ -104,7 +104,7 @@ def reply(authority: Authority, query: bytes, lock: threading.Lock | None = None
 class TsaServer:
     """`openssl ts -reply` over HTTP on 127.0.0.1; `url` is where to POST queries."""
 
-    def __init__(self, authority: Authority) -> None:
+    def __init__(self, authority: Authority, port: int = 0) -> None:
         self.authority = authority
         self.mode = "ok"
         self.delay = 5.0
@@ -142,7 +142,7 @@ class TsaServer:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/"
