@@ -175,7 +175,7 @@ class Anchorer:
             cycle.failed += 1
             cycle.errors[name] = tsa.last_error
             log.warning(
-                "anchoring with %s failed (%d in a row, next try in %.0fs): %s",
+                "anchoring with %s failed (%d in a row, next try in %.1fs): %s",
                 name, tsa.failures, self.backoff(tsa.failures), tsa.last_error,
             )  # fmt: skip
             if self.on_failure is not None:
