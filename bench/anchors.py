@@ -57,9 +57,7 @@ def _side(root: Path, backend: str, name: str, **env: str) -> tuple[Deployment, 
 
 
 def _write(client: httpx.Client, server: Server, token: str, i: int) -> float:
-    variables: dict[str, Any] = {
-        "input": {"name": f"Vendor {i}", "country": "DE"}
-    }
+    variables: dict[str, Any] = {"input": {"name": f"Vendor {i}", "country": "DE"}}
     started = time.perf_counter()
     response = client.post(
         server.url,
@@ -117,16 +115,23 @@ def main() -> None:
         xs = times[name]
         return (name, f"{median(xs) * 1000:.2f} ms", f"{percentile(xs, 99) * 1000:.2f} ms")
 
-    print(f"# anchoring overhead: {args.writes} writes a side, {args.backend}, "
-          f"TSA every {args.interval:g}s, {seconds:.1f}s of writes")
+    print(
+        f"# anchoring overhead: {args.writes} writes a side, {args.backend}, "
+        f"TSA every {args.interval:g}s, {seconds:.1f}s of writes"
+    )
     print(table([row("without"), row("with")], ("side", "p50", "p99")))
     p50 = median(times["with"]) / median(times["without"])
     p99 = percentile(times["with"], 99) / percentile(times["without"], 99)
     print(f"ratio with/without: p50 {p50:.3f}, p99 {p99:.3f} (target <= 1.05)")
-    print(f"tokens stored by the 'with' side during the run: {tokens} "
-          f"(TSA requests answered: {tsa.served})")
-    print("load average before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
-        *load_before, *load_after))
+    print(
+        f"tokens stored by the 'with' side during the run: {tokens} "
+        f"(TSA requests answered: {tsa.served})"
+    )
+    print(
+        "load average before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
+            *load_before, *load_after
+        )
+    )
 
 
 if __name__ == "__main__":
