@@ -6,8 +6,8 @@ No endpoint but health, readiness, metrics and the public keys answers without a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -30,7 +30,8 @@ from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError, UserError, ValidationError
-from ropa.services import ledger_queries, ropa_export, tokens, witnessing
+from ropa.services import anchors, ledger_queries, ropa_export, tokens, witnessing
+from ropa.services.anchorer import Anchorer
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
@@ -48,17 +49,6 @@ def _refusal(exc: UserError) -> Response:
         status_code=_STATUS.get(exc.code, 400),
         headers=headers,
     )
-
-
-def _witnessing_lifespan(runtime: Runtime) -> Any:
-    """Send checkpoints to the configured witnesses while the app runs (LEDGER-SPEC §9)."""
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with witnessing.background(runtime):
-            yield
-
-    return lifespan
 
 
 class RopaGraphQL(GraphQL[Context, None]):
@@ -97,7 +87,11 @@ def create_app(
     runtime: Runtime | None = None,
     settings: Settings | None = None,
     limits: Limits | None = None,
+    *,
+    anchor_in_background: bool = True,
 ) -> Starlette:
+    """The service; its lifespan runs the anchorer when TSAs are configured (docs/anchors.md)
+    and the witnessing job when witnesses are (docs/witnesses.md)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     runtime = runtime or Runtime(settings)
     limits = limits or Limits.from_env()
@@ -111,6 +105,7 @@ def create_app(
 
     async def readyz(_: Request) -> Response:
         checks: dict[str, bool] = {}
+        info: dict[str, Any] = {}
         try:
             checks["database"] = True
             checks["migrations"] = await run_in_threadpool(is_current, runtime.db)
@@ -119,7 +114,18 @@ def create_app(
             checks["migrations"] = False
         checks["signingKey"] = await run_in_threadpool(runtime.has_signing_key)
         ok = all(checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+        if settings.tsas and checks["database"]:
+            # reported, never a reason to be unready: writes do not wait for a TSA
+            try:
+                lag = await run_in_threadpool(anchors.lag, runtime)
+            except Exception:  # noqa: BLE001
+                lag = None
+            if lag is not None:
+                info["anchors"] = {
+                    "lagSeconds": round(lag.seconds, 3),
+                    "organizationsBehind": lag.organizations_behind,
+                }
+        return JSONResponse({"ready": ok, "checks": checks, **info}, status_code=200 if ok else 503)
 
     async def keys(_: Request) -> Response:
         found = await run_in_threadpool(ledger_queries.verifier_keys, runtime)
@@ -175,7 +181,23 @@ def create_app(
     ]
     if settings.graphiql:
         mount_graphiql(routes)
-    app = Starlette(routes=routes, lifespan=_witnessing_lifespan(runtime))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        anchorer = None
+        if settings.tsas and anchor_in_background:
+            anchorer = Anchorer(
+                runtime, on_failure=lambda tsa: metrics.anchor_failures.labels(tsa).inc()
+            ).start()
+        try:
+            # witness cosignatures (LEDGER-SPEC §9): a job of its own, beside the anchorer
+            async with witnessing.background(runtime):
+                yield
+        finally:
+            if anchorer is not None:
+                await run_in_threadpool(anchorer.stop)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     observability.install(app, metrics)  # /metrics, X-Request-Id, the access log
     app.state.runtime = runtime
     return app

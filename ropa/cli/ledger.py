@@ -1,4 +1,5 @@
-"""`ropa ledger export` and `ropa ledger verify` (LEDGER-SPEC §7), with progress on a terminal."""
+"""`ropa ledger export` and `ropa ledger verify` (LEDGER-SPEC §7, anchors §9), with progress
+on a terminal."""
 
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ def verify(
         str | None, typer.Option(help="Compare the replay with this live database.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes for signatures.")] = None,
+    tsa_cert: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tsa-cert",
+            help="A TSA's root certificate (PEM) the anchors must chain to; repeatable.",
+        ),
+    ] = None,
+    max_anchor_lag: Annotated[
+        str | None,
+        typer.Option(
+            help="Fail entries whose ts is further than this from the genTime of their "
+            "first anchor: seconds, 90s, 15m, 1h or ISO 8601 (PT1H). Needs --tsa-cert."
+        ),
+    ] = None,
     witness: Annotated[
         list[str] | None,
         typer.Option(help="A witness's verifier key: check its cosignatures (repeatable)."),
@@ -68,8 +83,11 @@ def verify(
         typer.Option(help="Distinct witnesses the newest cosigned checkpoint needs (all)."),
     ] = None,
 ) -> None:
-    """Check every signature, the chain, the Merkle root, the checkpoint and the state;
-    with --witness, the witnesses' cosignatures on the bundle's checkpoints too."""
+    """Check every signature, the chain, the Merkle root, the checkpoint, the state and,
+    when the bundle holds them, the anchors (RFC 3161 timestamps, docs/anchors.md); with
+    --witness, the witnesses' cosignatures on the bundle's checkpoints (docs/witnesses.md)."""
+    from ropa.domain.durations import to_seconds
+    from ropa.ledger.timestamp import load_trusted
     from ropa.ledger.verify import verify_bundle
     from ropa.ledger.verify_witness import verify_witnesses
 
@@ -78,6 +96,10 @@ def verify(
 
     live = None
     try:
+        roots = [c for path in tsa_cert or [] for c in load_trusted(path)]
+        lag = to_seconds(max_anchor_lag) if max_anchor_lag is not None else None
+        if lag is not None and not roots:
+            fail("--max-anchor-lag needs --tsa-cert: a genTime counts only once verified")
         kept = checkpoint.read_text(encoding="utf-8") if checkpoint else None
         if database:
             from ropa.ledger.checkpoint import parse_checkpoint
@@ -95,6 +117,8 @@ def verify(
             live_state=live,
             workers=workers,
             progress=(lambda n: progress(n)) if progress else None,
+            tsa_roots=roots or None,
+            max_anchor_lag=lag,
         )
         witnessed = None
         if witness:
@@ -122,3 +146,6 @@ def verify(
             f"witnesses: checkpoint {witnessed.quorum_size} cosigned by {names} "
             f"(quorum {witnessed.quorum})"
         )
+    if report.anchors is not None:
+        for line in report.anchors.lines():
+            typer.echo(line)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ropa.cli import anchor as anchor_cli
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(anchor_cli.app, name="anchor")
 app.add_typer(witness_cli.app, name="witness")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (shown once, stored as hashes).")
 app.add_typer(token_app, name="token")
@@ -98,6 +100,7 @@ def serve(
             )
     url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}/graphql"  # noqa: S104
     typer.echo(f"GraphiQL: {url}")
+    typer.echo(anchor_cli.serving_line(rt.settings))
     if demo:
         typer.echo("Demo organisations: qualer, qwiqi, webengage, qiscus, qwasi")
         typer.echo(f"DPO token for qualer: {issued.secret}")

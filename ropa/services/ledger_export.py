@@ -1,5 +1,6 @@
-"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7), and reading
-the live records an auditor's `ropa ledger verify --database` compares a replay with.
+"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7, with the
+anchors of §9), and reading the live records an auditor's `ropa ledger verify --database`
+compares a replay with.
 
 The export is one consistent snapshot: entries, checkpoint and `state.json` all at the
 same ledger size, read in batches so memory stays flat however long the ledger is.
@@ -22,7 +23,7 @@ from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
-from ropa.store import cosignature_store, ledger_store
+from ropa.store import anchor_store, cosignature_store, ledger_store
 from ropa.store.database import Database
 from ropa.store.tables import (
     RECORD_TABLES,
@@ -69,18 +70,30 @@ def write_bundle(
             for signature in parse_note(note)[1]:  # the checkpoint's signer comes last
                 if signature.key_id.hex() not in key_order:
                     key_order.append(signature.key_id.hex())
-            for size in cosignature_store.cosigned_sizes(conn, view.org_id, view.size):
-                cosigned = cosignature_store.note_at(conn, view.org_id, size)
-                if cosigned is not None:
-                    bundle.add_checkpoint(size, cosigned)
-                if size == view.size and cosigned is not None:
-                    note = cosigned  # the latest checkpoint, as served: with its cosignatures
+            cosigned = cosignature_store.note_at(conn, view.org_id, view.size)
+            if cosigned is not None:
+                note = cosigned  # the latest checkpoint as served: with its cosignatures
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
+            write_anchors(conn, bundle, view)
             path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path
+
+
+def write_anchors(conn: Any, bundle: BundleWriter, view: View) -> None:
+    """Spec §9: `checkpoints/<size>` for every timestamped or cosigned size the bundle covers,
+    and `anchors/<size>.<tsa>.tsr` for every timestamp."""
+    found = anchor_store.anchors(conn, view.org_id, max_size=view.size)
+    cosigned = cosignature_store.cosigned_sizes(conn, view.org_id, view.size)
+    for size in sorted({a.size for a in found} | set(cosigned)):
+        # the stored note with every witness cosignature it has (spec §9: all its lines)
+        note = cosignature_store.note_at(conn, view.org_id, size)
+        if note is not None:
+            bundle.add_checkpoint(size, note)
+    for anchor in found:
+        bundle.add_anchor(anchor.size, anchor.tsa, anchor.token)
 
 
 def _signed(row: LedgerEntry) -> SignedEntry:
@@ -98,7 +111,8 @@ def _verifier_keys(conn: Any, key_ids: list[str]) -> list[str]:
         select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))
     ).all()
     by_id = dict(rows)
-    return [by_id[k] for k in key_ids]
+    # a key id no signing key has (a witness cosignature's) is not a ledger key
+    return [by_id[k] for k in key_ids if k in by_id]
 
 
 def live_state(conn: Any, view: View) -> dict[str, dict[str, Any]]:

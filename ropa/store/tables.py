@@ -13,7 +13,8 @@ gives the exact object the ledger stores. Instants are kept as their RFC 3339 te
 what is stored is byte for byte what is signed.
 
 Ledger tables (`ledger_entry`, `ledger_node`, `ledger_checkpoint`) are append-only: the
-migration installs triggers that refuse UPDATE and DELETE on them.
+migration installs triggers that refuse UPDATE and DELETE on them. So is `ledger_anchor`
+(RFC 3161 timestamps of checkpoints): outside the ledger, yet never changed once written.
 """
 
 from __future__ import annotations
@@ -441,6 +442,25 @@ class LedgerCheckpoint(SQLModel, table=True):
     note: str
 
 
+class LedgerAnchor(SQLModel, table=True):
+    """An RFC 3161 timestamp of one checkpoint by one TSA (LEDGER-SPEC §9), as received.
+
+    Not a record and not ledgered: the documented exception, written only by
+    `anchor_store.add_anchor`. It proves when the ledger existed, so it cannot be part of
+    it; the database refuses UPDATE and DELETE on it, as on the ledger tables. One row per
+    (organisation, tree size, TSA): a second stamp of the same is dropped, not stored.
+    """
+
+    __tablename__ = "ledger_anchor"
+
+    org_id: str = Field(primary_key=True, sa_type=UUIDText)
+    size: int = Field(primary_key=True)
+    tsa: str = Field(primary_key=True, max_length=64)
+    gen_time: str = _instant(nullable=False)  # the token's genTime, RFC 3339 UTC
+    token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # DER TimeStampResp
+    created_at: str = _instant(nullable=False)
+
+
 class SigningKeyRecord(SQLModel, table=True):
     """Public halves of the deployment's signing keys, in order of use. Never the private key."""
 
@@ -519,3 +539,4 @@ class WitnessLog(SQLModel, table=True):
 
 
 LEDGER_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+APPEND_ONLY_TABLES = (*LEDGER_TABLES, "ledger_anchor")
