@@ -191,7 +191,9 @@ def create_app(
             ).start()
         try:
             # witness cosignatures (LEDGER-SPEC §9): a job of its own, beside the anchorer
-            async with witnessing.background(runtime):
+            async with witnessing.background(
+                runtime, on_failure=lambda name: metrics.witness_failures.labels(name).inc()
+            ):
                 yield
         finally:
             if anchorer is not None:

@@ -5,7 +5,8 @@
   size and the time of its newest checkpoint (read from the database when scraped); with
   TSAs configured, `ropa_anchor_lag_seconds` (one gauge, no organisation label: how long
   the oldest unstamped checkpoint of any organisation has waited) and
-  `ropa_anchor_failures_total` by TSA name.
+  `ropa_anchor_failures_total` by TSA name; with witnesses configured,
+  `ropa_witness_failures_total` by witness name (docs/witnesses.md).
 - `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
   back on the response and written on every log line of the request.
 - Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
@@ -132,6 +133,11 @@ class Metrics:
             "ropa_anchor_failures_total",
             "TSA requests that failed or answered no valid timestamp, by TSA name",
             ["tsa"], registry=self.registry,
+        )
+        self.witness_failures = Counter(
+            "ropa_witness_failures_total",
+            "add-checkpoint requests that failed or answered no valid cosignature, by witness",
+            ["witness"], registry=self.registry,
         )
         self._names: set[str] = set()
         if runtime is not None:

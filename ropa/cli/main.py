@@ -80,7 +80,7 @@ def serve(
     """Run the GraphQL service (GraphiQL at /graphql)."""
     import uvicorn
 
-    from ropa.services import tokens
+    from ropa.services import tokens, witnessing
     from ropa.store.migrate import upgrade
 
     rt = runtime()
@@ -101,6 +101,7 @@ def serve(
     url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}/graphql"  # noqa: S104
     typer.echo(f"GraphiQL: {url}")
     typer.echo(anchor_cli.serving_line(rt.settings))
+    typer.echo(witnessing.serving_line(rt))
     if demo:
         typer.echo("Demo organisations: qualer, qwiqi, webengage, qiscus, qwasi")
         typer.echo(f"DPO token for qualer: {issued.secret}")

@@ -85,8 +85,10 @@ class Witnessing:
         rt: Runtime,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.rt = rt
+        self.on_failure = on_failure  # told the witness's name (a metric counts them)
         self.interval = rt.settings.witness_interval
         self.clock = clock
         self.witnesses: list[_Witness] = []
@@ -125,6 +127,8 @@ class Witnessing:
                     factor = min(2**witness.failures, MAX_PAUSE_FACTOR)
                     witness.resume_at = self.clock() + self.interval * factor
                     log.warning("witness %s: %s", witness.name, failure)
+                    if self.on_failure is not None:
+                        self.on_failure(witness.name)
                     break  # the rest waits for the pause to end
                 else:
                     witness.failures = 0
@@ -229,12 +233,14 @@ class Witnessing:
 
 
 @contextlib.asynccontextmanager
-async def background(rt: Runtime) -> AsyncIterator[Witnessing | None]:
+async def background(
+    rt: Runtime, on_failure: Callable[[str], None] | None = None
+) -> AsyncIterator[Witnessing | None]:
     """Run the job while the block runs, if any witness is configured."""
     if not rt.settings.witnesses:
         yield None
         return
-    job = Witnessing(rt)
+    job = Witnessing(rt, on_failure=on_failure)
     task = asyncio.create_task(job.run_forever(), name="ropa-witnessing")
     try:
         yield job
@@ -243,3 +249,12 @@ async def background(rt: Runtime) -> AsyncIterator[Witnessing | None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         job.close()
+
+
+def serving_line(rt: Runtime) -> str:
+    """What `ropa serve` says about witnesses at start, in one line."""
+    settings = rt.settings
+    if not settings.witnesses:
+        return "witnesses: none configured; set ROPA_WITNESSES (docs/witnesses.md)"
+    names = ", ".join(w.name for w in settings.witnesses)
+    return f"witnesses: sending moved checkpoints to {names} every {settings.witness_interval:g}s"

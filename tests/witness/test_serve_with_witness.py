@@ -70,6 +70,9 @@ def test_serve_sends_checkpoints_to_a_witness_once_it_is_up_and_writes_never_wai
         assert at["organization"]["ledger"]["checkpointAt"] == checkpoint
         state = witness.state(origin)
         assert state is not None and state.size == size
+        metrics = httpx.get(f"{server.base}/metrics", timeout=10).text
+        assert 'ropa_witness_failures_total{witness="auditor.test/w1"}' in metrics
+        assert "witnesses: sending moved checkpoints to auditor.test/w1" in server.log.read_text()
     finally:
         server.stop()
         witness.stop()

@@ -174,8 +174,10 @@ def test_a_down_slow_or_garbage_witness_stores_nothing_and_writes_go_on(
     rt: Runtime, acme: Org, garbage_url: str, silent_url: str, witness: WitnessProcess
 ) -> None:
     key = CosigningKey.generate("auditor.test/w1")  # whoever answers, this key is expected
+    failures: list[str] = []
     for url in (f"http://127.0.0.1:{free_port()}", garbage_url, silent_url):
         job = witnessing(rt, WitnessEndpoint(key.verifier_key, url), timeout=1.0)
+        job.on_failure = failures.append  # what the metric ropa_witness_failures_total counts
         started = time.monotonic()
         report = job.run_round()
         assert (report.stored, report.failed) == (0, 1), url
@@ -184,6 +186,7 @@ def test_a_down_slow_or_garbage_witness_stores_nothing_and_writes_go_on(
         write(rt, acme)  # writes never wait for a witness
         job.close()
     assert cosignature_rows(rt, acme) == []
+    assert failures == ["auditor.test/w1"] * 3
     # later, the real witness answers: everything so far is cosigned at once
     report = witnessing(rt, witness.endpoint).run_round()
     assert (report.stored, report.failed) == (1, 0)
