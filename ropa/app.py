@@ -6,8 +6,8 @@ No endpoint but health, readiness, metrics and the public keys answers without a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -30,7 +30,7 @@ from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError, UserError, ValidationError
-from ropa.services import anchors, ledger_queries, ropa_export, tokens
+from ropa.services import anchors, ledger_queries, ropa_export, tokens, witnessing
 from ropa.services.anchorer import Anchorer
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
@@ -181,15 +181,18 @@ def create_app(
     if settings.graphiql:
         mount_graphiql(routes)
 
-    @contextlib.asynccontextmanager
+    @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        """The anchors of LEDGER-SPEC §9, made while the app runs: RFC 3161 timestamps
+        (a thread) and witness cosignatures; writes wait for neither."""
         anchorer = None
         if settings.tsas and anchor_in_background:
             anchorer = Anchorer(
                 runtime, on_failure=lambda tsa: metrics.anchor_failures.labels(tsa).inc()
             ).start()
         try:
-            yield
+            async with witnessing.background(runtime):
+                yield
         finally:
             if anchorer is not None:
                 await run_in_threadpool(anchorer.stop)

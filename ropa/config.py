@@ -23,9 +23,49 @@ from pathlib import Path
 
 from ropa.domain.durations import to_seconds
 from ropa.errors import ConfigurationError
+from ropa.ledger.cosignature import CosignerVerifier
 
 DEFAULT_DATABASE_URL = "sqlite:///ropa.db"
 DEFAULT_KEY_FILE = ".ropa/signing.key"
+DEFAULT_WITNESS_INTERVAL = 60.0
+DEFAULT_WITNESS_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    """A witness the ledger sends its checkpoints to (C2SP tlog-witness, docs/witnesses.md).
+
+    `verifier_key` is the witness's `<name>+<key id>+<base64(0x04 ‖ key)>`; `url` is its
+    submission prefix (`add-checkpoint` is appended).
+    """
+
+    verifier_key: str
+    url: str
+
+    @property
+    def name(self) -> str:
+        return self.verifier_key.partition("+")[0]
+
+
+def parse_witnesses(value: str) -> tuple[WitnessEndpoint, ...]:
+    """`<verifier key> <url>` entries separated by newlines or `;` (ROPA_WITNESSES)."""
+    out = []
+    for raw in value.replace(";", "\n").splitlines():
+        entry = raw.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        vkey, _, url = entry.partition(" ")
+        url = url.strip()
+        if not url.startswith(("http://", "https://")) or " " in url:
+            raise ConfigurationError(
+                f"ROPA_WITNESSES: {vkey.partition('+')[0]!r} needs `<verifier key> <http(s) URL>`"
+            )
+        try:
+            CosignerVerifier.parse(vkey)
+        except ValueError as err:
+            raise ConfigurationError(f"ROPA_WITNESSES: {err}") from None
+        out.append(WitnessEndpoint(vkey, url.rstrip("/")))
+    return tuple(out)
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -100,6 +140,10 @@ class Settings:
     anchor_interval: float = 60.0
     anchor_timeout: float = 10.0
     anchor_alert_after: float = 3600.0
+    # witnesses that cosign the ledgers' checkpoints (LEDGER-SPEC §9, docs/witnesses.md)
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    witness_interval: float = DEFAULT_WITNESS_INTERVAL
+    witness_timeout: float = DEFAULT_WITNESS_TIMEOUT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -114,4 +158,7 @@ class Settings:
             anchor_interval=_seconds("ROPA_ANCHOR_INTERVAL", 60.0),
             anchor_timeout=_seconds("ROPA_ANCHOR_TIMEOUT", 10.0),
             anchor_alert_after=_seconds("ROPA_ANCHOR_ALERT_AFTER", 3600.0),
+            witnesses=parse_witnesses(os.environ.get("ROPA_WITNESSES", "")),
+            witness_interval=_seconds("ROPA_WITNESS_INTERVAL", DEFAULT_WITNESS_INTERVAL),
+            witness_timeout=_seconds("ROPA_WITNESS_TIMEOUT", DEFAULT_WITNESS_TIMEOUT),
         )

@@ -946,9 +946,25 @@ class Ledger:
     async def root_hash(self, info: Info[Context, None]) -> str:
         return (await self._head(info)).root_hash
 
-    @strawberry.field(description="The latest signed checkpoint (C2SP tlog-checkpoint).")
+    @strawberry.field(
+        description="The latest signed checkpoint (C2SP tlog-checkpoint), followed by the "
+        "cosignatures witnesses have given it so far (C2SP tlog-cosignature)."
+    )
     async def checkpoint(self, info: Info[Context, None]) -> str:
-        return (await self._head(info)).checkpoint
+        ctx = info.context
+        return await ctx.in_thread(  # type: ignore[no-any-return]
+            ledger_queries.latest_checkpoint, ctx.runtime, ctx.principal, self.org_id
+        )
+
+    @strawberry.field(
+        description="The signed checkpoint of the tree of `size` entries with its witness "
+        "cosignatures; null when no commit ended at that size."
+    )
+    async def checkpoint_at(self, info: Info[Context, None], size: int) -> str | None:
+        ctx = info.context
+        return await ctx.in_thread(  # type: ignore[no-any-return]
+            ledger_queries.checkpoint_at, ctx.runtime, ctx.principal, self.org_id, size
+        )
 
     @strawberry.field
     async def entries(

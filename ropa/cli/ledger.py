@@ -74,12 +74,25 @@ def verify(
             "first anchor: seconds, 90s, 15m, 1h or ISO 8601 (PT1H). Needs --tsa-cert."
         ),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness's verifier key: check its cosignatures (repeatable)."),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(help="Distinct witnesses the newest cosigned checkpoint needs (all)."),
+    ] = None,
 ) -> None:
-    """Check every signature, the chain, the Merkle root, the checkpoint, the state and,
-    when the bundle holds them, the anchors (RFC 3161 timestamps, docs/anchors.md)."""
+    """Check every signature, the chain, the Merkle root, the checkpoint and the state; the
+    anchors the bundle holds (RFC 3161 timestamps, docs/anchors.md); with --witness, the
+    witnesses' cosignatures on the bundle's checkpoints too."""
     from ropa.domain.durations import to_seconds
     from ropa.ledger.timestamp import load_trusted
     from ropa.ledger.verify import verify_bundle
+    from ropa.ledger.verify_witness import verify_witnesses
+
+    if quorum is not None and not witness:
+        fail("--quorum needs the witnesses' keys: give --witness VERIFIER_KEY")
 
     live = None
     try:
@@ -107,6 +120,16 @@ def verify(
             tsa_roots=roots or None,
             max_anchor_lag=lag,
         )
+        witnessed = None
+        if witness:
+            witnessed = verify_witnesses(
+                bundle,
+                report.origin,
+                report.size,
+                report.verifier_keys,
+                witness,
+                quorum,
+            )
     except VerificationError as exc:
         if sys.stderr.isatty():
             sys.stderr.write("\n")
@@ -120,3 +143,9 @@ def verify(
     if report.anchors is not None:
         for line in report.anchors.lines():
             typer.echo(line)
+    if witnessed is not None and witnessed.quorum_size is not None:
+        names = ", ".join(witnessed.cosigned[witnessed.quorum_size])
+        typer.echo(
+            f"witnesses: checkpoint {witnessed.quorum_size} cosigned by {names} "
+            f"(quorum {witnessed.quorum})"
+        )

@@ -23,7 +23,7 @@ from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
-from ropa.store import anchor_store, ledger_store
+from ropa.store import anchor_store, cosignature_store, ledger_store
 from ropa.store.database import Database
 from ropa.store.tables import (
     RECORD_TABLES,
@@ -70,21 +70,31 @@ def write_bundle(
             for signature in parse_note(note)[1]:  # the checkpoint's signer comes last
                 if signature.key_id.hex() not in key_order:
                     key_order.append(signature.key_id.hex())
+            cosigned: dict[int, str] = {}
+            for size in cosignature_store.cosigned_sizes(conn, view.org_id, view.size):
+                found = cosignature_store.note_at(conn, view.org_id, size)
+                if found is not None:
+                    cosigned[size] = found
+                if size == view.size and found is not None:
+                    note = found  # the latest checkpoint, as served: with its cosignatures
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
-            write_anchors(conn, bundle, view)
+            write_anchors(conn, bundle, view, cosigned)
             path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path
 
 
-def write_anchors(conn: Any, bundle: BundleWriter, view: View) -> None:
-    """Spec §9: `checkpoints/<size>` and `anchors/<size>.<tsa>.tsr` for every anchored size
-    the bundle covers (a cosigned checkpoint, once witnesses exist, is written the same way)."""
+def write_anchors(
+    conn: Any, bundle: BundleWriter, view: View, cosigned: dict[int, str] | None = None
+) -> None:
+    """Spec §9: `checkpoints/<size>` for every size with a timestamp or a cosignature (the
+    note with its cosignature lines, when it has some) and `anchors/<size>.<tsa>.tsr`."""
+    cosigned = cosigned or {}
     found = anchor_store.anchors(conn, view.org_id, max_size=view.size)
-    for size in sorted({a.size for a in found}):
-        note = anchor_store.checkpoint_at(conn, view.org_id, size)
+    for size in sorted({a.size for a in found} | set(cosigned)):
+        note = cosigned.get(size) or anchor_store.checkpoint_at(conn, view.org_id, size)
         if note is not None:
             bundle.add_checkpoint(size, note)
     for anchor in found:

@@ -13,7 +13,7 @@ from typing import Any
 from ropa.errors import FieldError, NotFoundError, ValidationError
 from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
-from ropa.store import ledger_store
+from ropa.store import cosignature_store, ledger_store
 from ropa.store.tables import LedgerEntry
 
 MAX_ENTRIES = 500  # one page of `Ledger.entries`
@@ -70,6 +70,26 @@ def head(rt: Runtime, principal: Principal, org_id: str) -> Head:
     if row is None:
         raise NotFoundError("organization not found")
     return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
+
+
+def latest_checkpoint(rt: Runtime, principal: Principal, org_id: str) -> str:
+    """The head's checkpoint as served: the log's signature lines, then the cosignatures
+    witnesses have given it so far (LEDGER-SPEC §5, §9)."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        row = ledger_store.read_head(conn, org_id)
+        if row is None:
+            raise NotFoundError("organization not found")
+        return row.checkpoint + "".join(cosignature_store.lines_at(conn, org_id, row.size))
+
+
+def checkpoint_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str | None:
+    """The checkpoint of tree size `size`, with its cosignatures; None when no commit
+    ended at that size (a commit of several changes signs only its last size)."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        _check_size(conn, org_id, size, "size")
+        return cosignature_store.note_at(conn, org_id, size)
 
 
 def entries(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
@@ -501,6 +501,41 @@ class IdempotencyKey(SQLModel, table=True):
     response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status_code: int | None = Field(default=None, nullable=True)
     created_at: str = _instant(nullable=False)
+
+
+class CheckpointCosignature(SQLModel, table=True):
+    """A witness's cosignature line on one of the organisation's checkpoints (LEDGER-SPEC §9).
+
+    Outside the ledger (it signs a checkpoint, it is not a change), written only by the
+    witnessing job (ropa.services.witnessing) and append-only like the ledger tables: the
+    migration's triggers refuse UPDATE and DELETE. `line` is the signed-note signature
+    line as the witness sent it, newline included.
+    """
+
+    __tablename__ = "checkpoint_cosignature"
+
+    org_id: str = Field(primary_key=True, sa_type=UUIDText)
+    size: int = Field(primary_key=True)
+    witness: str = Field(primary_key=True, max_length=255)
+    key_id: str = Field(primary_key=True, max_length=8)
+    line: str
+    created_at: str = _instant(nullable=False)
+
+
+class WitnessLog(SQLModel, table=True):
+    """What `ropa witness serve` holds per log it witnesses: the latest cosigned checkpoint.
+
+    Operational state of a witness (C2SP tlog-witness), not a ledgered record: one row per
+    log origin, advanced only by a compare-and-swap on (size, root) so two requests can
+    never both move it, and never moved back. A deployment that only logs leaves it empty.
+    """
+
+    __tablename__ = "witness_log"
+
+    origin: str = Field(primary_key=True, max_length=1024)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))  # other logs are large
+    root_hash: str = Field(max_length=64)
+    updated_at: str = _instant(nullable=False)
 
 
 LEDGER_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
