@@ -11,9 +11,9 @@ both sides see the same machine load) and times each answer. Prints p50 and p99 
 side, their ratios, how many tokens the "with" side stored during the run, and the load
 average before and after. Target: at most 5 % more at p50 and p99.
 
-Witnesses (C2SP tlog-witness) would be added to the "with" side here, as two more
-anchors configured on that server (`WITNESS_ENV` below), once the service can be
-pointed at them.
+The "with" side also sends its checkpoints to two witnesses (C2SP tlog-witness: two
+`ropa witness serve` processes, tests/witness/conftest.py) every `--interval` seconds;
+`--no-witnesses` leaves them out, to see the TSA's share alone.
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ from sqlalchemy import func, select
 
 from bench.common import PG_SERVER, median, percentile, table
 from bench.harness import Deployment, Server
-from ropa.store.tables import LedgerAnchor
+from ropa.ledger.cosignature import CosigningKey
+from ropa.store.tables import CheckpointCosignature, LedgerAnchor
 from tests.anchors.tsa import TsaServer, make_authority
+from tests.witness.conftest import WitnessProcess
 
 REGISTER = """mutation Register($input: RegisterProcessorInput!) {
   registerProcessor(input: $input) { processor { id } receipt { seq } } }"""
-WITNESS_ENV: dict[str, str] = {}  # the witnesses' settings, for the "with" side
+WITNESSES = 2
 
 
 def _database(backend: str, root: Path, name: str) -> str | None:
@@ -49,9 +51,23 @@ def _database(backend: str, root: Path, name: str) -> str | None:
     return f"{PG_SERVER.rstrip('/')}/{name}"
 
 
-def _side(root: Path, backend: str, name: str, **env: str) -> tuple[Deployment, Server, str]:
+def _side(
+    root: Path, backend: str, name: str, witnesses: list[WitnessProcess] | None = None, **env: str
+) -> tuple[Deployment, Server, str]:
     deployment = Deployment.create(root / name, _database(backend, root, f"ropa_bench_{name}"))
     token = deployment.make_org("acme", role="EDITOR")
+    if witnesses is not None:
+        origin = f"{deployment.rt.settings.ledger_prefix}/{deployment.orgs['acme']}"
+        for i in range(WITNESSES):
+            (root / f"witness-{i}").mkdir()
+            witness = WitnessProcess(
+                root / f"witness-{i}",
+                f"sqlite:///{root / f'witness-{i}.db'}",
+                [f"{origin} {deployment.key.verifier_key}"],
+                key=CosigningKey.generate(f"bench.test/w{i}"),
+            )
+            witnesses.append(witness.start())
+        env["ROPA_WITNESSES"] = ";".join(f"{w.key.verifier_key} {w.url}" for w in witnesses)
     server = deployment.server(**env).start()
     return deployment, server, token
 
@@ -76,6 +92,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=300, help="writes per side")
     parser.add_argument("--interval", type=float, default=1.0, help="anchoring interval, s")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--no-witnesses", action="store_true", help="the TSA alone")
     args = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -86,10 +103,13 @@ def main() -> None:
         anchoring = {
             "ROPA_TSA": f"{authority.name}={tsa.url}={authority.ca_cert}",
             "ROPA_ANCHOR_INTERVAL": str(args.interval),
-            **WITNESS_ENV,
+            "ROPA_WITNESS_INTERVAL": str(args.interval),
         }
+        witnesses: list[WitnessProcess] = []
         plain = _side(root, args.backend, "without")
-        anchored = _side(root, args.backend, "with", **anchoring)
+        anchored = _side(
+            root, args.backend, "with", None if args.no_witnesses else witnesses, **anchoring
+        )
         times: dict[str, list[float]] = {"without": [], "with": []}
         try:
             with httpx.Client(timeout=30) as client:
@@ -104,10 +124,15 @@ def main() -> None:
             time.sleep(args.interval * 1.5)
             with anchored[0].rt.db.read() as conn:
                 tokens = conn.execute(select(func.count()).select_from(LedgerAnchor)).scalar()
+                cosignatures = conn.execute(
+                    select(func.count()).select_from(CheckpointCosignature)
+                ).scalar()
         finally:
             for deployment, server, _ in (plain, anchored):
                 server.stop()
                 deployment.close()
+            for witness in witnesses:
+                witness.stop()
             tsa.stop()
     load_after = os.getloadavg()
 
@@ -117,7 +142,8 @@ def main() -> None:
 
     print(
         f"# anchoring overhead: {args.writes} writes a side, {args.backend}, "
-        f"TSA every {args.interval:g}s, {seconds:.1f}s of writes"
+        f"TSA and {len(witnesses)} witnesses every {args.interval:g}s, "
+        f"{seconds:.1f}s of writes"
     )
     print(table([row("without"), row("with")], ("side", "p50", "p99")))
     p50 = median(times["with"]) / median(times["without"])
@@ -125,7 +151,7 @@ def main() -> None:
     print(f"ratio with/without: p50 {p50:.3f}, p99 {p99:.3f} (target <= 1.05)")
     print(
         f"tokens stored by the 'with' side during the run: {tokens} "
-        f"(TSA requests answered: {tsa.served})"
+        f"(TSA requests answered: {tsa.served}); cosignatures stored: {cosignatures}"
     )
     print(
         "load average before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(

@@ -6,8 +6,8 @@ No endpoint but health, readiness, metrics and the public keys answers without a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -182,8 +182,10 @@ def create_app(
     if settings.graphiql:
         mount_graphiql(routes)
 
-    @contextlib.asynccontextmanager
+    @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        """The anchors of LEDGER-SPEC §9, made while the app runs: RFC 3161 timestamps
+        (a thread) and witness cosignatures; writes wait for neither."""
         anchorer = None
         if settings.tsas and anchor_in_background:
             anchorer = Anchorer(

@@ -5,7 +5,7 @@ but, like the ledger tables, the database refuses UPDATE, DELETE and TRUNCATE on
 (the triggers of 0002, with the same function on PostgreSQL).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005 (witnesses)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

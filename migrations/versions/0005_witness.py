@@ -8,7 +8,7 @@ state a witness keeps.
   outside the ledger; advanced by compare-and-swap.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

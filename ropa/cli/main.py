@@ -85,6 +85,10 @@ def serve(
 
     rt = runtime()
     with _errors():
+        if rt.settings.tsas:
+            from ropa.services.anchorer import load_tsas
+
+            load_tsas(rt.settings.tsas)  # an unreadable TSA certificate: one line, now
         if rt.db.is_sqlite:
             upgrade(rt.db)  # the embedded database migrates itself
         if demo:

@@ -7,8 +7,8 @@ A bundle is a directory:
     checkpoint        the latest signed checkpoint note
     keys.txt          every verifier key used, in order of use, one a line
     state.json        JCS of {"<type>": {"<id>": <state>}}, types without records left out
-    checkpoints/<size>          (v1.1, §9) every timestamped or cosigned checkpoint, with
-                                all its signature lines
+    checkpoints/<size>          (v1.1, §9) every checkpoint with a timestamp or a witness
+                                cosignature, with all its signature lines
     anchors/<size>.<tsa>.tsr    (v1.1, §9) a TSA's DER TimeStampResp for that checkpoint
 
 `BundleWriter` streams entries to a hidden temporary directory next to the target and

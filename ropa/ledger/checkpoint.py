@@ -59,6 +59,11 @@ def checkpoint_text(origin: str, size: int, root: bytes) -> str:
 def parse_checkpoint(text: str) -> Checkpoint:
     """(origin, size, root) from checkpoint text; ValueError unless its first three lines are
     canonical. Extension lines after the third must be non-empty and are otherwise ignored."""
+    return parse_checkpoint_body(text)[0]
+
+
+def parse_checkpoint_body(text: str) -> tuple[Checkpoint, list[str]]:
+    """(origin, size, root) and the extension lines; ValueError if malformed."""
     if not text.endswith("\n"):
         raise ValueError("checkpoint text ends with a newline")
     lines = text[:-1].split("\n")
@@ -76,12 +81,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise ValueError("checkpoint root is not standard base64") from None
     if len(root) != HASH_SIZE or base64.b64encode(root).decode() != root_text:
         raise ValueError(f"checkpoint root is not {HASH_SIZE} bytes in padded base64")
-    return Checkpoint(origin, int(size_text), root)
-
-
-def parse_checkpoint_body(text: str) -> tuple[Checkpoint, list[str]]:
-    """(origin, size, root) and the extension lines (a witness cosigns them too)."""
-    return parse_checkpoint(text), text[:-1].split("\n")[3:]
+    return Checkpoint(origin, int(size_text), root), lines[3:]
 
 
 def checkpoint_body(note: str | bytes) -> bytes:

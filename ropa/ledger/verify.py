@@ -591,8 +591,8 @@ def verify_bundle(
         )
     replay = _Replay(first_key)
     anchor_check = anchor_checks.AnchorChecks(bundle, tsa_roots, max_anchor_lag)
-    replay.anchors = anchor_check
     replay.anchored_sizes = anchor_check.wanted_sizes
+    replay.anchors = anchor_check if replay.anchored_sizes else None  # no cost without
     if kept is not None:
         replay.kept_size = kept.size
         if kept.size == 0:

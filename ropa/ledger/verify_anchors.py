@@ -5,7 +5,7 @@
 each anchored size's recomputed root during the replay, and then runs its checks,
 numbered after verify.py's:
 
-    (13) every anchored checkpoint is of this ledger (origin), within it (size), its root
+    (13) every timestamped checkpoint is of this ledger (origin), within it (size), its root
          is the root recomputed from the entries at that size, and it is signed by the
          key then in force (either key of a rotation's bridged checkpoint, spec §5 v1.1)
     (14) every token's imprint is SHA-256 of that checkpoint's body (RFC 3161 §2.4.2)
@@ -116,7 +116,6 @@ class AnchorChecks:
     ) -> None:
         self.trusted = list(trusted) if trusted else None
         self.max_lag = max_lag
-        self.notes: dict[int, bytes] = _read_dir(bundle / files.CHECKPOINTS, _checkpoint_size)
         self.tokens: list[_Token] = []
         for (size, tsa), der in _read_dir(bundle / files.ANCHORS, _token_name).items():
             try:
@@ -125,6 +124,15 @@ class AnchorChecks:
                 gen_time = None
             self.tokens.append(_Token(size, tsa, der, gen_time))
         self.tokens.sort(key=lambda t: (t.size, t.tsa))
+        # the checkpoints the tokens stamp; one with only cosignatures is verify_witness's
+        stamped = {t.size for t in self.tokens}
+        self.notes: dict[int, bytes] = {
+            size: note
+            for size, note in _read_dir(
+                bundle / files.CHECKPOINTS, _checkpoint_size, strict=False
+            ).items()
+            if size in stamped
+        }
         self.roots: dict[int, bytes] = {}
         self.keys: dict[int, list[Verifier]] = {}
         # the first genTime covering seq: anchors by size, each taking the earliest genTime
@@ -253,12 +261,18 @@ def _token_name(name: str) -> tuple[int, str] | None:
     return (int(match[1]), match[2]) if match else None
 
 
-def _read_dir(directory: Path, key: Callable[[str], K | None]) -> dict[K, bytes]:
+def _read_dir(
+    directory: Path, key: Callable[[str], K | None], *, strict: bool = True
+) -> dict[K, bytes]:
+    """The files of `directory` by the key their name gives; a name that gives none is
+    refused when `strict` (anchors/), else left to the check that reads it (checkpoints/)."""
     if not directory.is_dir():
         return {}
     out: dict[K, bytes] = {}
     for path in sorted(directory.iterdir()):
         found = key(path.name)
+        if found is None and not strict:
+            continue
         if found is None:
             raise VerificationError(
                 "bundle", f"{directory.name}/{path.name} is not a file this format names"

@@ -70,26 +70,31 @@ def write_bundle(
             for signature in parse_note(note)[1]:  # the checkpoint's signer comes last
                 if signature.key_id.hex() not in key_order:
                     key_order.append(signature.key_id.hex())
-            cosigned = cosignature_store.note_at(conn, view.org_id, view.size)
-            if cosigned is not None:
-                note = cosigned  # the latest checkpoint as served: with its cosignatures
+            cosigned: dict[int, str] = {}
+            for size in cosignature_store.cosigned_sizes(conn, view.org_id, view.size):
+                found = cosignature_store.note_at(conn, view.org_id, size)
+                if found is not None:
+                    cosigned[size] = found
+                if size == view.size and found is not None:
+                    note = found  # the latest checkpoint, as served: with its cosignatures
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
-            write_anchors(conn, bundle, view)
+            write_anchors(conn, bundle, view, cosigned)
             path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path
 
 
-def write_anchors(conn: Any, bundle: BundleWriter, view: View) -> None:
-    """Spec §9: `checkpoints/<size>` for every timestamped or cosigned size the bundle covers,
-    and `anchors/<size>.<tsa>.tsr` for every timestamp."""
+def write_anchors(
+    conn: Any, bundle: BundleWriter, view: View, cosigned: dict[int, str] | None = None
+) -> None:
+    """Spec §9: `checkpoints/<size>` for every size with a timestamp or a cosignature (the
+    note with its cosignature lines, when it has some) and `anchors/<size>.<tsa>.tsr`."""
+    cosigned = cosigned or {}
     found = anchor_store.anchors(conn, view.org_id, max_size=view.size)
-    cosigned = cosignature_store.cosigned_sizes(conn, view.org_id, view.size)
     for size in sorted({a.size for a in found} | set(cosigned)):
-        # the stored note with every witness cosignature it has (spec §9: all its lines)
-        note = cosignature_store.note_at(conn, view.org_id, size)
+        note = cosigned.get(size) or anchor_store.checkpoint_at(conn, view.org_id, size)
         if note is not None:
             bundle.add_checkpoint(size, note)
     for anchor in found:
