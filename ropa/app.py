@@ -6,6 +6,8 @@ No endpoint but health, readiness, metrics and the public keys answers without a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -28,7 +30,8 @@ from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
 from ropa.errors import UnauthenticatedError, UserError, ValidationError
-from ropa.services import ledger_queries, ropa_export, signing_keys, tokens
+from ropa.services import anchors, ledger_queries, ropa_export, signing_keys, tokens, witnessing
+from ropa.services.anchorer import Anchorer
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
@@ -84,7 +87,11 @@ def create_app(
     runtime: Runtime | None = None,
     settings: Settings | None = None,
     limits: Limits | None = None,
+    *,
+    anchor_in_background: bool = True,
 ) -> Starlette:
+    """The service; its lifespan runs the anchorer when TSAs are configured (docs/anchors.md)
+    and the witnessing job when witnesses are (docs/witnesses.md)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     runtime = runtime or Runtime(settings)
     limits = limits or Limits.from_env()
@@ -100,6 +107,7 @@ def create_app(
         """Ready to serve reads and writes; otherwise 503 and, per failed check, why."""
         checks: dict[str, bool] = {}
         reasons: dict[str, str] = {}
+        info: dict[str, Any] = {}
         try:
             checks["database"] = True
             checks["migrations"] = await run_in_threadpool(is_current, runtime.db)
@@ -118,7 +126,18 @@ def create_app(
         if problem is not None:
             reasons["signingKey"] = problem
         ok = all(checks.values())
-        body: dict[str, Any] = {"ready": ok, "checks": checks}
+        if settings.tsas and checks["database"]:
+            # reported, never a reason to be unready: writes do not wait for a TSA
+            try:
+                lag = await run_in_threadpool(anchors.lag, runtime)
+            except Exception:  # noqa: BLE001
+                lag = None
+            if lag is not None:
+                info["anchors"] = {
+                    "lagSeconds": round(lag.seconds, 3),
+                    "organizationsBehind": lag.organizations_behind,
+                }
+        body: dict[str, Any] = {"ready": ok, "checks": checks, **info}
         if reasons:
             body["reasons"] = reasons
         return JSONResponse(body, status_code=200 if ok else 503)
@@ -177,7 +196,27 @@ def create_app(
     ]
     if settings.graphiql:
         mount_graphiql(routes)
-    app = Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        """The anchors of LEDGER-SPEC §9, made while the app runs: RFC 3161 timestamps
+        (a thread) and witness cosignatures; writes wait for neither."""
+        anchorer = None
+        if settings.tsas and anchor_in_background:
+            anchorer = Anchorer(
+                runtime, on_failure=lambda tsa: metrics.anchor_failures.labels(tsa).inc()
+            ).start()
+        try:
+            # witness cosignatures (LEDGER-SPEC §9): a job of its own, beside the anchorer
+            async with witnessing.background(
+                runtime, on_failure=lambda name: metrics.witness_failures.labels(name).inc()
+            ):
+                yield
+        finally:
+            if anchorer is not None:
+                await run_in_threadpool(anchorer.stop)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     observability.install(app, metrics)  # /metrics, X-Request-Id, the access log
     app.state.runtime = runtime
     return app

@@ -117,6 +117,18 @@ class LedgerGuardError(RopaError):
     """A change to a ledgered table was flushed without its ledger entry."""
 
 
+class TimestampError(RopaError):
+    """A TSA's answer that is not a valid RFC 3161 timestamp of what was asked.
+
+    `what` names the part that failed: "response", "status", "imprint", "nonce" or "chain".
+    """
+
+    def __init__(self, what: str, message: str) -> None:
+        self.what = what
+        self.message = message
+        super().__init__(f"{what}: {message}")
+
+
 class VerificationError(RopaError):
     """One failed ledger check. `seq` is the entry at fault (None for bundle-wide checks)."""
 

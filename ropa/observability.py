@@ -2,7 +2,11 @@
 
 - `/metrics` (Prometheus text format): GraphQL latency by operation name, errors by
   `extensions.code`, HTTP requests by route and status, and per organisation the ledger's
-  size and the time of its newest checkpoint (read from the database when scraped).
+  size and the time of its newest checkpoint (read from the database when scraped); with
+  TSAs configured, `ropa_anchor_lag_seconds` (one gauge, no organisation label: how long
+  the oldest unstamped checkpoint of any organisation has waited) and
+  `ropa_anchor_failures_total` by TSA name; with witnesses configured,
+  `ropa_witness_failures_total` by witness name (docs/witnesses.md).
 - `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
   back on the response and written on every log line of the request.
 - Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
@@ -35,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ropa.services import operations
+from ropa.services import anchors, operations
 from ropa.services.runtime import Runtime
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -79,6 +83,34 @@ class LedgerCollector(Collector):
         yield last
 
 
+class AnchorCollector(Collector):
+    """How far the anchorer lags, across every organisation (no per-organisation label)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "ropa_anchor_lag_seconds",
+            "How long the oldest checkpoint not yet stamped by every TSA has waited "
+            "(0: every head is stamped)",
+        )
+        behind = GaugeMetricFamily(
+            "ropa_anchor_organizations_behind",
+            "Organisations whose newest checkpoint some TSA has not stamped yet",
+        )
+        try:
+            lag = anchors.lag(self.runtime)
+        except Exception:  # noqa: BLE001  (a scrape must not fail with the database)
+            logging.getLogger("ropa.metrics").warning("anchor lag unavailable")
+            lag = None
+        if lag is not None:
+            gauge.add_metric([], lag.seconds)
+            behind.add_metric([], lag.organizations_behind)
+        yield gauge
+        yield behind
+
+
 class Metrics:
     """One app's metrics, in a registry of its own."""
 
@@ -97,9 +129,21 @@ class Metrics:
             "ropa_http_requests_total", "HTTP requests by route and status",
             ["route", "status"], registry=self.registry,
         )
+        self.anchor_failures = Counter(
+            "ropa_anchor_failures_total",
+            "TSA requests that failed or answered no valid timestamp, by TSA name",
+            ["tsa"], registry=self.registry,
+        )
+        self.witness_failures = Counter(
+            "ropa_witness_failures_total",
+            "add-checkpoint requests that failed or answered no valid cosignature, by witness",
+            ["witness"], registry=self.registry,
+        )
         self._names: set[str] = set()
         if runtime is not None:
             self.registry.register(LedgerCollector(runtime))
+            if runtime.settings.tsas:
+                self.registry.register(AnchorCollector(runtime))
 
     def record_operation(
         self, name: str, kind: str, seconds: float, codes: Iterable[str]

@@ -14,6 +14,8 @@ What is not a function of the ledger head:
   naming any of them is keyed on a time bucket too (`TIME_BUCKET_SECONDS`, 30 s), so its
   answer is at most that much older than the clock;
 - `lastUsedAt` of a token is kept outside the ledger: a query naming it is never cached;
+- a checkpoint gains witness cosignatures after the head moved (LEDGER-SPEC §9): a query
+  naming `checkpoint` or `checkpointAt` is never cached either;
 - mutations, errors, ADMIN callers (they span organisations), and requests sent with
   `Cache-Control: no-cache` or `no-store` go straight through.
 
@@ -42,7 +44,7 @@ ASGIApp = Any
 TIME_BUCKET_SECONDS = 30
 MAX_BYTES = 64 * 1024 * 1024
 TIMED_FIELDS = ("overdue", "findings", "active")
-UNCACHED_FIELDS = ("lastUsedAt",)
+UNCACHED_FIELDS = ("lastUsedAt", "checkpoint")  # cosignatures arrive after the head moved
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ in, so every field under `organization(asOf:)` answers as of that instant.
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, cast
 
@@ -23,6 +24,7 @@ from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
 from ropa.errors import FieldError, ValidationError
 from ropa.ledger.canonical import format_ts
+from ropa.services import anchors as anchor_service
 from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
 from ropa.services import tokens as token_service
@@ -870,6 +872,29 @@ class ConsistencyProof:
 
 
 @strawberry.type(
+    description="An RFC 3161 trusted timestamp of one checkpoint by one TSA (LEDGER-SPEC §9)."
+)
+class Anchor:
+    size: int = strawberry.field(description="The tree size of the checkpoint stamped.")
+    tsa: str = strawberry.field(description="The Time-Stamping Authority's configured name.")
+    gen_time: datetime = strawberry.field(
+        description="The TSA's genTime: the tree of `size` existed no later than this."
+    )
+    token: str = strawberry.field(
+        description="The DER TimeStampResp as the TSA sent it, base64 (`openssl ts -verify`)."
+    )
+
+    @classmethod
+    def of(cls, a: anchor_service.Anchor) -> Anchor:
+        return cls(
+            size=a.size,
+            tsa=a.tsa,
+            gen_time=_moment(a.gen_time),
+            token=base64.b64encode(a.token).decode(),
+        )
+
+
+@strawberry.type(
     description="An organisation's signed, append-only ledger (LEDGER-SPEC). Under "
     "`organization(asOf: T)` it is the tree as it stood at T: the checkpoint in force then, "
     "its entries, and proofs between trees no larger than it."
@@ -877,6 +902,38 @@ class ConsistencyProof:
 class Ledger:
     org_id: Private[str]
     as_of: Private[str | None] = None
+
+    @strawberry.field(
+        description="Trusted timestamps of checkpoints, by size then TSA; `after` is a size. "
+        "Under `asOf`, only those whose genTime is no later than it."
+    )
+    async def anchors(
+        self, info: Info[Context, None], first: int = 100, after: str | None = None
+    ) -> list[Anchor]:
+        ctx = info.context
+        found = await ctx.in_thread(
+            anchor_service.list_anchors,
+            ctx.runtime,
+            ctx.principal,
+            self.org_id,
+            as_of=self.as_of,
+            first=first,
+            after_size=int(after) if after is not None and after.isdigit() else None,
+        )
+        return [Anchor.of(a) for a in found]
+
+    @strawberry.field(description="The trusted timestamps of the checkpoint of `size` entries.")
+    async def anchor(self, info: Info[Context, None], size: int) -> list[Anchor]:
+        ctx = info.context
+        found = await ctx.in_thread(
+            anchor_service.list_anchors,
+            ctx.runtime,
+            ctx.principal,
+            self.org_id,
+            size=size,
+            as_of=self.as_of,
+        )
+        return [Anchor.of(a) for a in found]
 
     async def _head(self, info: Info[Context, None]) -> ledger_queries.Head:
         key = ("head", self.org_id, self.as_of)
@@ -907,11 +964,27 @@ class Ledger:
         return (await self._head(info)).root_hash
 
     @strawberry.field(
-        description="The latest signed checkpoint (C2SP tlog-checkpoint), or under asOf the "
-        "one in force then."
+        description="The latest signed checkpoint (C2SP tlog-checkpoint), followed by the "
+        "cosignatures witnesses have given it so far (C2SP tlog-cosignature); under asOf, "
+        "the one in force then."
     )
     async def checkpoint(self, info: Info[Context, None]) -> str:
-        return (await self._head(info)).checkpoint
+        if self.as_of is not None:
+            return (await self._head(info)).checkpoint
+        ctx = info.context
+        return await ctx.in_thread(  # type: ignore[no-any-return]
+            ledger_queries.latest_checkpoint, ctx.runtime, ctx.principal, self.org_id
+        )
+
+    @strawberry.field(
+        description="The signed checkpoint of the tree of `size` entries with its witness "
+        "cosignatures; null when no commit ended at that size."
+    )
+    async def checkpoint_at(self, info: Info[Context, None], size: int) -> str | None:
+        ctx = info.context
+        return await ctx.in_thread(  # type: ignore[no-any-return]
+            ledger_queries.checkpoint_at, ctx.runtime, ctx.principal, self.org_id, size
+        )
 
     @strawberry.field
     async def entries(

@@ -16,7 +16,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from ropa.config import Settings
-from ropa.errors import NotFoundError, RopaError
+from ropa.errors import ConfigurationError, NotFoundError, RopaError
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
@@ -33,7 +33,11 @@ def runtime(*, ready: bool = True) -> Runtime:
     database that is missing or not migrated ends the command with a line saying so,
     before anything is read or written; a missing SQLite file is never created.
     """
-    rt = Runtime(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        fail(str(exc))
+    rt = Runtime(settings)
     ctx = INVOCATION.get()
     if ctx is not None:
         ctx.call_on_close(rt.db.dispose)

@@ -1,4 +1,5 @@
-"""`ropa ledger export` and `ropa ledger verify` (LEDGER-SPEC §7), with progress on a terminal."""
+"""`ropa ledger export` and `ropa ledger verify` (LEDGER-SPEC §7, anchors §9), with progress
+on a terminal."""
 
 from __future__ import annotations
 
@@ -61,9 +62,39 @@ def verify(
         str | None, typer.Option(help="Compare the replay with this live database.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes for signatures.")] = None,
+    tsa_cert: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tsa-cert",
+            help="A TSA's root certificate (PEM) the anchors must chain to; repeatable.",
+        ),
+    ] = None,
+    max_anchor_lag: Annotated[
+        str | None,
+        typer.Option(
+            help="Fail entries whose ts is further than this from the genTime of their "
+            "first anchor: seconds, 90s, 15m, 1h or ISO 8601 (PT1H). Needs --tsa-cert."
+        ),
+    ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness's verifier key: check its cosignatures (repeatable)."),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(help="Distinct witnesses the newest cosigned checkpoint needs (all)."),
+    ] = None,
 ) -> None:
-    """Check every signature, the chain, the Merkle root, the checkpoint and the state."""
+    """Check every signature, the chain, the Merkle root, the checkpoint, the state and,
+    when the bundle holds them, the anchors (RFC 3161 timestamps, docs/anchors.md); with
+    --witness, the witnesses' cosignatures on the bundle's checkpoints (docs/witnesses.md)."""
+    from ropa.domain.durations import to_seconds
+    from ropa.ledger.timestamp import load_trusted
     from ropa.ledger.verify import verify_bundle
+    from ropa.ledger.verify_witness import verify_witnesses
+
+    if quorum is not None and not witness:
+        fail("--quorum needs the witnesses' keys: give --witness VERIFIER_KEY")
 
     live = None
     if not bundle.is_dir():
@@ -84,6 +115,10 @@ def verify(
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             fail(f"cannot read the kept checkpoint {checkpoint.resolve()}: {reason}")
     try:
+        roots = [c for path in tsa_cert or [] for c in load_trusted(path)]
+        lag = to_seconds(max_anchor_lag) if max_anchor_lag is not None else None
+        if lag is not None and not roots:
+            fail("--max-anchor-lag needs --tsa-cert: a genTime counts only once verified")
         if database:
             from ropa.ledger.checkpoint import parse_checkpoint
             from ropa.ledger.note import parse_note
@@ -103,7 +138,19 @@ def verify(
             live_state=live,
             workers=workers,
             progress=(lambda n: progress(n)) if progress else None,
+            tsa_roots=roots or None,
+            max_anchor_lag=lag,
         )
+        witnessed = None
+        if witness:
+            witnessed = verify_witnesses(
+                bundle,
+                report.origin,
+                report.size,
+                report.verifier_keys,
+                witness,
+                quorum,
+            )
     except VerificationError as exc:
         if sys.stderr.isatty():
             sys.stderr.write("\n")
@@ -121,3 +168,12 @@ def verify(
         )
     if report.live_state_checked:
         typer.echo("OK: the live database holds what the entries replay to")
+    if witnessed is not None and witnessed.quorum_size is not None:
+        names = ", ".join(witnessed.cosigned[witnessed.quorum_size])
+        typer.echo(
+            f"witnesses: checkpoint {witnessed.quorum_size} cosigned by {names} "
+            f"(quorum {witnessed.quorum})"
+        )
+    if report.anchors is not None:
+        for line in report.anchors.lines():
+            typer.echo(line)

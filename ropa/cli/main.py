@@ -15,10 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
+from ropa.cli import anchor as anchor_cli
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
 from ropa.cli import serve as serve_cli
+from ropa.cli import witness as witness_cli
 from ropa.cli.common import INVOCATION, RopaTyper, fail, runtime, system_in
 from ropa.errors import NotFoundError, RopaError
 
@@ -32,6 +34,8 @@ app = RopaTyper(
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(anchor_cli.app, name="anchor")
+app.add_typer(witness_cli.app, name="witness")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (shown once, stored as hashes).")
 app.add_typer(token_app, name="token")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo organisations.")

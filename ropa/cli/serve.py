@@ -51,6 +51,10 @@ def serve(
     rt = runtime(ready=False)
     lines: list[str] = []
     try:
+        if rt.settings.tsas:
+            from ropa.services.anchorer import load_tsas
+
+            load_tsas(rt.settings.tsas)  # an unreadable TSA certificate: one line, now
         if rt.db.is_sqlite:
             upgrade(rt.db)  # the embedded database migrates itself
         problem = schema_problem(rt.db)
@@ -77,6 +81,11 @@ def serve(
         ]
     elif not lines:
         lines = [f"ropa is serving GraphQL and GraphiQL at {_public_url(host, port)}"]
+    if not demo:
+        from ropa.cli.anchor import serving_line
+        from ropa.services import witnessing
+
+        lines += [serving_line(rt.settings), witnessing.serving_line(rt)]
     _run(rt, sock, host, port, workers, lambda: _say(lines))
 
 

@@ -42,3 +42,26 @@ def is_duration(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_SHORT = re.compile(r"(?P<amount>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>s|m|h|d)?", re.ASCII)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def to_seconds(text: str) -> float:
+    """Seconds in an exact duration: ISO 8601 without years or months (`PT1H`, `P1DT2H`,
+    `P2W`) or a number with an optional unit (`90`, `90s`, `15m`, `1h`, `2d`).
+
+    ValueError for anything else, and for years and months, which have no fixed length.
+    """
+    text = text.strip()
+    short = _SHORT.fullmatch(text)
+    if short is not None:
+        return float(short["amount"]) * _UNIT_SECONDS[short["unit"]]
+    parts = parse_duration(text)
+    if parts.years or parts.months:
+        raise ValueError(f"years and months have no fixed length in seconds: {text!r}")
+    return float(
+        parts.weeks * 604800 + parts.days * 86400 + parts.hours * 3600
+        + parts.minutes * 60 + parts.seconds
+    )  # fmt: skip

@@ -7,6 +7,9 @@ A bundle is a directory:
     checkpoint        the latest signed checkpoint note
     keys.txt          every verifier key used, in order of use, one a line
     state.json        JCS of {"<type>": {"<id>": <state>}}, types without records left out
+    checkpoints/<size>          (v1.1, §9) every checkpoint with a timestamp or a witness
+                                cosignature, with all its signature lines
+    anchors/<size>.<tsa>.tsr    (v1.1, §9) a TSA's DER TimeStampResp for that checkpoint
 
 `BundleWriter` streams entries to a hidden temporary directory next to the target and
 renames it into place only once everything is written and synced, so a failed export
@@ -17,6 +20,7 @@ state holds personal data such as DPO contacts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -32,7 +36,9 @@ from ropa.ledger.merkle import append_nodes, root_from_frontier
 from ropa.ledger.note import parse_note
 
 __all__ = [
+    "ANCHORS",
     "CHECKPOINT",
+    "CHECKPOINTS",
     "ENTRIES",
     "KEYS",
     "SIGNATURES",
@@ -45,6 +51,16 @@ SIGNATURES = "signatures.jsonl"
 CHECKPOINT = "checkpoint"
 KEYS = "keys.txt"
 STATE = "state.json"
+CHECKPOINTS = "checkpoints"
+ANCHORS = "anchors"
+_TSA_NAME = re.compile(r"[A-Za-z0-9.-]{1,64}", re.ASCII)
+
+
+def anchor_file(size: int, tsa: str) -> str:
+    """`<size>.<tsa>.tsr`, the name of a TSA's token for the checkpoint of `size` (§9)."""
+    if size < 0 or not _TSA_NAME.fullmatch(tsa):
+        raise ValueError(f"not a tree size and TSA name: {size}, {tsa!r}")
+    return f"{size}.{tsa}.tsr"
 
 
 class BundleWriter:
@@ -86,6 +102,23 @@ class BundleWriter:
         self._frontier, _ = append_nodes(self._size, signed.leaf_hash, self._frontier)
         self._size += 1
 
+    def add_checkpoint(self, size: int, note: str) -> None:
+        """`checkpoints/<size>`: an anchored (timestamped or cosigned) checkpoint note."""
+        if self._done:
+            raise RuntimeError("the bundle is already finished")
+        text, _ = parse_note(note)
+        if parse_checkpoint(text).size != size:
+            raise ValueError(f"the checkpoint given for size {size} is of another size")
+        (self._tmp / CHECKPOINTS).mkdir(exist_ok=True)
+        self._write(f"{CHECKPOINTS}/{size}", note.encode())
+
+    def add_anchor(self, size: int, tsa: str, token: bytes) -> None:
+        """`anchors/<size>.<tsa>.tsr`: a TSA's DER TimeStampResp, as received."""
+        if self._done:
+            raise RuntimeError("the bundle is already finished")
+        (self._tmp / ANCHORS).mkdir(exist_ok=True)
+        self._write(f"{ANCHORS}/{anchor_file(size, tsa)}", token)
+
     def finish(
         self,
         checkpoint_note: str,
@@ -121,6 +154,9 @@ class BundleWriter:
         self._write(CHECKPOINT, checkpoint_note.encode())
         self._write(KEYS, "".join(k + "\n" for k in keys).encode())
         self._write(STATE, state_bytes)
+        for sub in (CHECKPOINTS, ANCHORS):
+            if (self._tmp / sub).is_dir():
+                _fsync_dir(self._tmp / sub)
         _fsync_dir(self._tmp)
         os.rename(self._tmp, self.out_dir)
         _fsync_dir(self.out_dir.parent)

@@ -6,7 +6,9 @@ LEDGER-SPEC §5. The text is exactly three lines, each ending in a newline:
     <tree size, decimal, no leading zeros>
     <root hash, standard base64 with padding>
 
-The ledger uses no extension lines, so parsing refuses any.
+From v1.1 a checkpoint MAY carry extension lines after the third (C2SP tlog-checkpoint):
+ropa writes none, and parsing reads the first three and accepts the others unread. The
+checkpoint's *body* (spec §9) is its text, extension lines included: what anchors stamp.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import NamedTuple
 
 from ropa.ledger.keys import SigningKey, Verifier
 from ropa.ledger.merkle import HASH_SIZE
-from ropa.ledger.note import sign_note, verify_note
+from ropa.ledger.note import parse_note, sign_note, verify_note
 
 __all__ = [
     "Checkpoint",
+    "checkpoint_body",
     "checkpoint_text",
     "open_checkpoint",
     "parse_checkpoint",
+    "parse_checkpoint_body",
     "sign_checkpoint",
 ]
 
@@ -53,13 +57,21 @@ def checkpoint_text(origin: str, size: int, root: bytes) -> str:
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
-    """(origin, size, root) from checkpoint text; ValueError unless it is exactly canonical."""
+    """(origin, size, root) from checkpoint text; ValueError unless its first three lines are
+    canonical. Extension lines after the third must be non-empty and are otherwise ignored."""
+    return parse_checkpoint_body(text)[0]
+
+
+def parse_checkpoint_body(text: str) -> tuple[Checkpoint, list[str]]:
+    """(origin, size, root) and the extension lines; ValueError if malformed."""
     if not text.endswith("\n"):
         raise ValueError("checkpoint text ends with a newline")
     lines = text[:-1].split("\n")
-    if len(lines) != 3:
-        raise ValueError(f"checkpoint text is 3 lines, not {len(lines)}")
-    origin, size_text, root_text = lines
+    if len(lines) < 3:
+        raise ValueError(f"checkpoint text is at least 3 lines, not {len(lines)}")
+    if any(not line for line in lines[3:]):
+        raise ValueError("a checkpoint's extension lines are not empty")
+    origin, size_text, root_text = lines[:3]
     _check_origin(origin)
     if _SIZE.fullmatch(size_text) is None:
         raise ValueError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
@@ -69,7 +81,15 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise ValueError("checkpoint root is not standard base64") from None
     if len(root) != HASH_SIZE or base64.b64encode(root).decode() != root_text:
         raise ValueError(f"checkpoint root is not {HASH_SIZE} bytes in padded base64")
-    return Checkpoint(origin, int(size_text), root)
+    return Checkpoint(origin, int(size_text), root), lines[3:]
+
+
+def checkpoint_body(note: str | bytes) -> bytes:
+    """The bytes anchors stamp (spec §9): the note's text lines, without the empty line and
+    the signature lines; ValueError unless it is a well-formed checkpoint note."""
+    text, _ = parse_note(note)
+    parse_checkpoint(text)
+    return text.encode()
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, keys: Iterable[SigningKey]) -> str:

@@ -36,6 +36,8 @@ __all__ = [
     "default_name",
     "generate",
     "key_id",
+    "read_private_file",
+    "write_private_file",
 ]
 
 ALG_ED25519 = 0x01
@@ -80,6 +82,48 @@ def _check_key_id(text: str, expected: bytes, what: str) -> None:
         raise ValueError(f"{what}: key id must be 8 lowercase hex digits")
     if bytes.fromhex(text) != expected:
         raise ValueError(f"{what}: key id {text} does not match the key and name")
+
+
+def read_private_file(path: str | os.PathLike[str], what: str) -> str:
+    """The text of a private key file that only its owner may read (mode 0600 or stricter).
+
+    ConfigurationError (never quoting the file's content) if it cannot be read, is readable
+    or writable by others, or is not ASCII.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise ConfigurationError(f"cannot open the {what} file {path}: {err}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        if os.name == "posix" and mode & 0o177:
+            raise ConfigurationError(
+                f"the {what} file {path} has mode {mode:04o}, so others may read "
+                f"or change it; run `chmod 600 {path}`"
+            )
+        raw = handle.read(4096)
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError as err:
+        raise ConfigurationError(f"the {what} file {path} is malformed: {err.reason}") from None
+
+
+def write_private_file(path: str | os.PathLike[str], text: str) -> None:
+    """Create `path` with mode 0600 holding `text` and a newline; refuses to overwrite."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)  # created private: the key is never world-readable
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write((text + "\n").encode("ascii"))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        os.close(fd)
+        Path(path).unlink(missing_ok=True)
+        raise
+    os.close(fd)
 
 
 class Verifier:
@@ -214,42 +258,15 @@ class SigningKey:
     @classmethod
     def load_from_file(cls, path: str | os.PathLike[str]) -> SigningKey:
         """Read the key from a file that only its owner may read (mode 0600 or stricter)."""
+        raw = read_private_file(path, "signing key")
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError as err:
-            raise ConfigurationError(f"cannot open the signing key file {path}: {err}") from None
-        with os.fdopen(fd, "rb") as handle:
-            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-            if os.name == "posix" and mode & 0o177:
-                raise ConfigurationError(
-                    f"the signing key file {path} has mode {mode:04o}, so others may read "
-                    f"or change it; run `chmod 600 {path}`"
-                )
-            raw = handle.read(4096)
-        try:
-            return cls.from_private_text(raw.decode("ascii"))
-        except (ValueError, UnicodeDecodeError) as err:
-            reason = err.reason if isinstance(err, UnicodeDecodeError) else str(err)
-            raise ConfigurationError(
-                f"the signing key file {path} is malformed: {reason}"
-            ) from None
+            return cls.from_private_text(raw)
+        except ValueError as err:
+            raise ConfigurationError(f"the signing key file {path} is malformed: {err}") from None
 
     def write_to_file(self, path: str | os.PathLike[str]) -> None:
         """Create `path` with mode 0600 and the private key; refuses to overwrite a file."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(path, flags, 0o600)  # created private: the key is never world-readable
-        try:
-            if os.name == "posix":
-                os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb", closefd=False) as handle:
-                handle.write((self.to_private_text() + "\n").encode("ascii"))
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            os.close(fd)
-            Path(path).unlink(missing_ok=True)
-            raise
-        os.close(fd)
+        write_private_file(path, self.to_private_text())
 
     @classmethod
     def load_from_env(cls, value: str) -> SigningKey:

@@ -16,10 +16,15 @@ their signature checks. The checks, numbered as in the comments below:
      (7) chained states: `before` equals the previous `after` of the same record
     for the bundle
      (8) the Merkle root of all leaves is the checkpoint's (and so are size and origin)
-     (9) the checkpoint is signed by the key in force at the end; keys.txt lists the keys
+     (9) the checkpoint is signed by the key in force at the end (or, when the last entry
+         rotates the key, by either key: spec §5 v1.1); keys.txt lists the keys
     (10) replaying the entries gives state.json
     (11) with a kept checkpoint: the ledger extends it (RFC 9162 consistency proof)
     (12) with the live state: replaying the entries gives the live database
+    (13)-(16) the anchors of spec §9 (checkpoints/, anchors/): see verify_anchors.py
+
+Checkpoints are read as C2SP tlog-checkpoint notes: extension lines after the third and
+signature lines by keys the verifier does not know (witness cosignatures) are ignored.
 
 The first failure is raised as one `VerificationError` naming the check and the seq.
 Checks (1) and (3) are the expensive ones (pure-Python JCS, Ed25519); they run in worker
@@ -45,11 +50,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import cryptography.x509
 import nacl.exceptions
 import nacl.signing
 
 from ropa.errors import VerificationError
 from ropa.ledger import bundle as files
+from ropa.ledger import verify_anchors as anchor_checks
 from ropa.ledger.canonical import canonical, is_canonical, parse_json, parse_ts
 from ropa.ledger.checkpoint import Checkpoint, parse_checkpoint
 from ropa.ledger.entry import MEMBERS, ROTATE_OP, SIGNING_KEY_TYPE, VERSION
@@ -90,6 +97,12 @@ class Check(StrEnum):
     STATE = "state.json"
     CONSISTENCY = "consistency proof"
     LIVE = "live database"
+    ANCHOR_CHECKPOINT = anchor_checks.ANCHOR_CHECKPOINT
+    ANCHOR_ORIGIN = anchor_checks.ANCHOR_ORIGIN
+    ANCHOR_ROOT = anchor_checks.ANCHOR_ROOT
+    ANCHOR_IMPRINT = anchor_checks.ANCHOR_IMPRINT
+    ANCHOR_SIGNATURE = anchor_checks.ANCHOR_SIGNATURE
+    ANCHOR_LAG = anchor_checks.ANCHOR_LAG
 
 
 # Per-entry checks in the order they are judged, for reporting the first failure.
@@ -117,6 +130,7 @@ class VerifyReport:
     live_state_checked: bool
     seconds: float
     entries_per_second: float
+    anchors: anchor_checks.AnchorReport | None = None
 
 
 # -- the worker side: checks (1) canonical form and (3) signatures ------------------------
@@ -311,6 +325,8 @@ class _Replay:
         self.key = first_key
         self.keys_used = [first_key]
         self.retired: dict[bytes, int] = {}  # key id -> seq of the rotation retiring it
+        # (tree size that first includes the rotation, retired key, new key)
+        self.rotations: list[tuple[int, Verifier, Verifier]] = []
         self.size = 0
         self.frontier: list[bytes] = []
         self.origin: str | None = None
@@ -320,10 +336,25 @@ class _Replay:
         self.captured: dict[NodeId, bytes] = {}
         self.kept_size: int | None = None
         self.kept_root_here: bytes | None = None
-        self.kept_key_here: Verifier | None = None
+        self.kept_keys_here: list[Verifier] | None = None
+        self.anchors: anchor_checks.AnchorChecks | None = None
+        self.anchored_sizes: set[int] = set()
 
     def fail(self, check: Check, message: str) -> VerificationError:
         return VerificationError(check, message, self.size)
+
+    def keys_at(self, size: int) -> list[Verifier]:
+        """The keys that may sign the checkpoint of `size` entries (size <= self.size): the
+        key in force after them and, if entry size-1 rotated the key, the retired one too.
+        The bridged checkpoint carries both lines (spec §5 v1.1); each present verifies."""
+        key = self.keys_used[0]
+        for at, old, new in self.rotations:
+            if at > size:
+                break
+            key = new
+            if at == size:
+                return [old, new]
+        return [key]
 
     def step(self, eline: bytes, sline: bytes, window: _Window) -> None:
         seq = self.size
@@ -419,6 +450,7 @@ class _Replay:
         # Every check of this entry passed: advance the key, the tree and the counters.
         if next_key is not None:
             self.retired[self.key.key_id] = seq
+            self.rotations.append((seq + 1, self.key, next_key))
             self.key = next_key
             self.keys_used.append(next_key)
         self.frontier, created = append_nodes(seq, leaf, self.frontier)
@@ -429,7 +461,12 @@ class _Replay:
         self.size += 1
         if self.size == self.kept_size:
             self.kept_root_here = root_from_frontier(self.size, self.frontier)
-            self.kept_key_here = self.key
+            self.kept_keys_here = self.keys_at(self.size)
+        if self.anchors is not None:
+            self.anchors.entry(seq, entry["ts"])
+            if self.size in self.anchored_sizes:
+                root_here = root_from_frontier(self.size, self.frontier)
+                self.anchors.capture(self.size, root_here, self.keys_at(self.size))
 
     def _rotation(self, entry: dict[str, Any]) -> Verifier | None:
         if entry["op"] != ROTATE_OP:
@@ -520,13 +557,17 @@ def verify_bundle(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    tsa_roots: list[cryptography.x509.Certificate] | None = None,
+    max_anchor_lag: float | None = None,
 ) -> VerifyReport:
     """Run every check of LEDGER-SPEC §7 over the bundle at `path`; raise the first failure.
 
     `first_verifier_key` is the key that signed entry 0, which the auditor got from
     somewhere other than the bundle. `kept_checkpoint` is a checkpoint note kept from an
     earlier look at this ledger; `live_state` is what the database holds now, as
-    {type: {id: state}}. `workers` defaults to every core.
+    {type: {id: state}}. `workers` defaults to every core. `tsa_roots` are the
+    certificates the anchors' tokens must chain to (without them, checks (13)-(14) run and
+    the report says the tokens were not verified); `max_anchor_lag` is in seconds.
     """
     started = time.perf_counter()
     bundle = Path(path)
@@ -546,11 +587,18 @@ def verify_bundle(
         except ValueError as err:
             raise VerificationError(Check.CONSISTENCY, f"the kept checkpoint: {err}") from None
 
+    if max_anchor_lag is not None and not tsa_roots:
+        raise VerificationError(
+            Check.ANCHOR_LAG, "a maximum anchor lag needs the TSA certificates (--tsa-cert)"
+        )
     replay = _Replay(first_key)
+    anchor_check = anchor_checks.AnchorChecks(bundle, tsa_roots, max_anchor_lag)
+    replay.anchored_sizes = anchor_check.wanted_sizes
+    replay.anchors = anchor_check if replay.anchored_sizes else None  # no cost without
     if kept is not None:
         replay.kept_size = kept.size
         if kept.size == 0:
-            replay.kept_root_here, replay.kept_key_here = EMPTY_ROOT, first_key
+            replay.kept_root_here, replay.kept_keys_here = EMPTY_ROOT, [first_key]
         if claimed is not None and 0 < kept.size < claimed.size:
             replay.wanted = set(consistency_nodes(kept.size, claimed.size))
 
@@ -614,7 +662,7 @@ def verify_bundle(
     # (9) the checkpoint is signed by the key in force after the last entry, and keys.txt
     # lists the keys followed, in order
     try:
-        verify_note(checkpoint_note, [replay.key])
+        verify_note(checkpoint_note, replay.keys_at(replay.size))
     except (ValueError, VerificationError) as err:
         message = err.message if isinstance(err, VerificationError) else str(err)
         raise VerificationError(Check.CHECKPOINT_SIGNATURE, message) from None
@@ -645,6 +693,11 @@ def verify_bundle(
     if live_state is not None:
         _compare_state(replay.records, dict(live_state), Check.LIVE, "the live database")
 
+    # (13)-(16) the anchors: of this ledger, its roots, their imprints, signatures and lag
+    if 0 in replay.anchored_sizes:
+        anchor_check.capture(0, EMPTY_ROOT, [first_key])
+    anchors = anchor_check.finish(origin, replay.size)
+
     seconds = time.perf_counter() - started
     return VerifyReport(
         origin=origin,
@@ -656,6 +709,7 @@ def verify_bundle(
         live_state_checked=live_state is not None,
         seconds=seconds,
         entries_per_second=replay.size / seconds if seconds > 0 else 0.0,
+        anchors=anchors,
     )
 
 
@@ -671,9 +725,9 @@ def _check_kept(kept: Checkpoint, note: str, replay: _Replay, origin: str, root:
             f"{replay.size}: it was truncated or rewritten"
         )
     assert replay.kept_root_here is not None
-    assert replay.kept_key_here is not None
+    assert replay.kept_keys_here is not None
     try:
-        verify_note(note, [replay.kept_key_here])
+        verify_note(note, replay.kept_keys_here)
     except (ValueError, VerificationError) as err:
         message = err.message if isinstance(err, VerificationError) else str(err)
         raise fail(f"the kept checkpoint's signature: {message}") from None

@@ -2,7 +2,7 @@
 
     action                       VIEWER  AUDITOR  EDITOR  DPO  ADMIN
     read records                   x       x        x      x     x
-    read the ledger, export                x               x     x
+    read the ledger (anchors too), export  x               x     x
     change processing records                       x      x     x
     read and manage breaches                               x     x
     manage tokens, org details                             x     x

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ropa.domain.findings import Finding, Snapshot, compute_findings
+from ropa.domain.findings import AnchoringStatus, Finding, Snapshot, compute_findings
 from ropa.domain.instants import parse_instant
-from ropa.services import reads
+from ropa.services import anchors, reads
 from ropa.services.reads import View
 from ropa.services.runtime import Runtime
 
@@ -29,11 +29,27 @@ def snapshot(rt: Runtime, view: View) -> Snapshot:
 
     organization = reads.by_ids(rt, view, "Organization", [view.org_id])[view.org_id]
     return Snapshot(
-        organization=organization, activities=records("ProcessingActivity"),
-        processors=records("Processor"), engagements=records("ProcessorEngagement"),
-        transfers=records("Transfer"), breaches=records("BreachIncident"),
+        organization=organization,
+        activities=records("ProcessingActivity"),
+        processors=records("Processor"),
+        engagements=records("ProcessorEngagement"),
+        transfers=records("Transfer"),
+        breaches=records("BreachIncident"),
         policies=records("PrivacyPolicy"),
+        anchoring=_anchoring(rt, view),
     )
+
+
+def _anchoring(rt: Runtime, view: View) -> AnchoringStatus | None:
+    """The ledger's timestamps now (a past view has no anchoring finding: the records of
+    that day did not fail to be stamped later)."""
+    if not view.is_current:
+        return None
+    lag = anchors.org_lag(rt, view.org_id)
+    if lag is None:
+        return None
+    since = parse_instant(lag.since) if lag.since else None
+    return AnchoringStatus(since, lag.tsa, rt.settings.anchor_alert_after)
 
 
 def findings(rt: Runtime, view: View) -> list[Finding]:

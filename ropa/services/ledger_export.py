@@ -1,5 +1,6 @@
-"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7), and reading
-the live records an auditor's `ropa ledger verify --database` compares a replay with.
+"""Exporting an organisation's ledger as an offline bundle (LEDGER-SPEC §7, with the
+anchors of §9), and reading the live records an auditor's `ropa ledger verify --database`
+compares a replay with.
 
 The export is one consistent snapshot: entries, checkpoint and `state.json` all at the
 same ledger size, read in batches so memory stays flat however long the ledger is.
@@ -22,7 +23,7 @@ from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.reads import View, open_view, visible
 from ropa.services.runtime import Runtime
-from ropa.store import ledger_store
+from ropa.store import anchor_store, cosignature_store, ledger_store
 from ropa.store.database import Database
 from ropa.store.migrate import schema_problem
 from ropa.store.tables import (
@@ -70,12 +71,35 @@ def write_bundle(
             for signature in parse_note(note)[1]:  # the checkpoint's signer comes last
                 if signature.key_id.hex() not in key_order:
                     key_order.append(signature.key_id.hex())
+            cosigned: dict[int, str] = {}
+            for size in cosignature_store.cosigned_sizes(conn, view.org_id, view.size):
+                found = cosignature_store.note_at(conn, view.org_id, size)
+                if found is not None:
+                    cosigned[size] = found
+                if size == view.size and found is not None:
+                    note = found  # the latest checkpoint, as served: with its cosignatures
             verifiers = _verifier_keys(conn, key_order)
             state = live_state(conn, view)
+            write_anchors(conn, bundle, view, cosigned)
             path = bundle.finish(note, verifiers, state, as_stored=True)
     if progress:
         progress(view.size, view.size)
     return path
+
+
+def write_anchors(
+    conn: Any, bundle: BundleWriter, view: View, cosigned: dict[int, str] | None = None
+) -> None:
+    """Spec §9: `checkpoints/<size>` for every size with a timestamp or a cosignature (the
+    note with its cosignature lines, when it has some) and `anchors/<size>.<tsa>.tsr`."""
+    cosigned = cosigned or {}
+    found = anchor_store.anchors(conn, view.org_id, max_size=view.size)
+    for size in sorted({a.size for a in found} | set(cosigned)):
+        note = cosigned.get(size) or anchor_store.checkpoint_at(conn, view.org_id, size)
+        if note is not None:
+            bundle.add_checkpoint(size, note)
+    for anchor in found:
+        bundle.add_anchor(anchor.size, anchor.tsa, anchor.token)
 
 
 def _signed(row: LedgerEntry) -> SignedEntry:
@@ -93,7 +117,8 @@ def _verifier_keys(conn: Any, key_ids: list[str]) -> list[str]:
         select(col(SigningKeyRecord.key_id), col(SigningKeyRecord.verifier_key))
     ).all()
     by_id = dict(rows)
-    return [by_id[k] for k in key_ids]
+    # a key id no signing key has (a witness cosignature's) is not a ledger key
+    return [by_id[k] for k in key_ids if k in by_id]
 
 
 def live_state(conn: Any, view: View) -> dict[str, dict[str, Any]]:

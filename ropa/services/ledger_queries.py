@@ -18,7 +18,7 @@ from ropa.ledger.checkpoint import parse_checkpoint
 from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize, read_action
 from ropa.services.runtime import Runtime
-from ropa.store import ledger_store
+from ropa.store import cosignature_store, ledger_store
 from ropa.store.tables import LedgerEntry, SigningKeyRecord
 
 MAX_ENTRIES = 500  # one page of `Ledger.entries`
@@ -90,7 +90,28 @@ def _head_at(conn: Any, org_id: str, as_of: str) -> Head:
     known = set(conn.execute(select(col(SigningKeyRecord.key_id))).scalars())
     # the deployment's own key that signs on from this tree: the new one after a rotation
     ours = [s.key_id.hex() for s in signatures if s.key_id.hex() in known]
-    return Head(size, parse_checkpoint(text).root.hex(), note, ours[-1] if ours else "")
+    cosigned = note + "".join(cosignature_store.lines_at(conn, org_id, size))
+    return Head(size, parse_checkpoint(text).root.hex(), cosigned, ours[-1] if ours else "")
+
+
+def latest_checkpoint(rt: Runtime, principal: Principal, org_id: str) -> str:
+    """The head's checkpoint as served: the log's signature lines, then the cosignatures
+    witnesses have given it so far (LEDGER-SPEC §5, §9)."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        row = ledger_store.read_head(conn, org_id)
+        if row is None:
+            raise NotFoundError("organization not found")
+        return row.checkpoint + "".join(cosignature_store.lines_at(conn, org_id, row.size))
+
+
+def checkpoint_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str | None:
+    """The checkpoint of tree size `size`, with its cosignatures; None when no commit
+    ended at that size (a commit of several changes signs only its last size)."""
+    authorize(principal, Action.READ, org_id)
+    with rt.db.read() as conn:
+        _check_size(conn, org_id, size, "size")
+        return cosignature_store.note_at(conn, org_id, size)
 
 
 def entries(

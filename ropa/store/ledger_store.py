@@ -115,10 +115,23 @@ def append_entry(
     return row
 
 
-def seal(session: Session, head: LedgerHead, key: SigningKey, ts: str) -> str:
-    """Close a commit: the new root, the signed checkpoint (spec §5), stored with the head."""
+def seal(
+    session: Session,
+    head: LedgerHead,
+    key: SigningKey,
+    ts: str,
+    *,
+    retiring: SigningKey | None = None,
+) -> str:
+    """Close a commit: the new root, the signed checkpoint (spec §5), stored with the head.
+
+    `retiring` is the key a rotation in this commit retires: the checkpoint that first
+    includes the rotation is signed by it first, then by `key` (spec §5, v1.1), so a
+    signed-note verifier that knows either key bridges the rotation.
+    """
     root = merkle.root_from_frontier(head.size, [bytes.fromhex(h) for h in head.frontier])
-    note = sign_note(checkpoint_text(head.origin, head.size, root), [key])
+    signers = [key] if retiring is None else [retiring, key]
+    note = sign_note(checkpoint_text(head.origin, head.size, root), signers)
     head.root_hash = root.hex()
     head.checkpoint = note
     head.key_id = key.key_id.hex()

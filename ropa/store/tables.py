@@ -13,7 +13,8 @@ gives the exact object the ledger stores. Instants are kept as their RFC 3339 te
 what is stored is byte for byte what is signed.
 
 Ledger tables (`ledger_entry`, `ledger_node`, `ledger_checkpoint`) are append-only: the
-migration installs triggers that refuse UPDATE and DELETE on them.
+migration installs triggers that refuse UPDATE and DELETE on them. So is `ledger_anchor`
+(RFC 3161 timestamps of checkpoints): outside the ledger, yet never changed once written.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
@@ -441,6 +442,25 @@ class LedgerCheckpoint(SQLModel, table=True):
     note: str
 
 
+class LedgerAnchor(SQLModel, table=True):
+    """An RFC 3161 timestamp of one checkpoint by one TSA (LEDGER-SPEC §9), as received.
+
+    Not a record and not ledgered: the documented exception, written only by
+    `anchor_store.add_anchor`. It proves when the ledger existed, so it cannot be part of
+    it; the database refuses UPDATE and DELETE on it, as on the ledger tables. One row per
+    (organisation, tree size, TSA): a second stamp of the same is dropped, not stored.
+    """
+
+    __tablename__ = "ledger_anchor"
+
+    org_id: str = Field(primary_key=True, sa_type=UUIDText)
+    size: int = Field(primary_key=True)
+    tsa: str = Field(primary_key=True, max_length=64)
+    gen_time: str = _instant(nullable=False)  # the token's genTime, RFC 3339 UTC
+    token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # DER TimeStampResp
+    created_at: str = _instant(nullable=False)
+
+
 class SigningKeyRecord(SQLModel, table=True):
     """Public halves of the deployment's signing keys, in order of use. Never the private key."""
 
@@ -483,4 +503,40 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: str = _instant(nullable=False)
 
 
+class CheckpointCosignature(SQLModel, table=True):
+    """A witness's cosignature line on one of the organisation's checkpoints (LEDGER-SPEC §9).
+
+    Outside the ledger (it signs a checkpoint, it is not a change), written only by the
+    witnessing job (ropa.services.witnessing) and append-only like the ledger tables: the
+    migration's triggers refuse UPDATE and DELETE. `line` is the signed-note signature
+    line as the witness sent it, newline included.
+    """
+
+    __tablename__ = "checkpoint_cosignature"
+
+    org_id: str = Field(primary_key=True, sa_type=UUIDText)
+    size: int = Field(primary_key=True)
+    witness: str = Field(primary_key=True, max_length=255)
+    key_id: str = Field(primary_key=True, max_length=8)
+    line: str
+    created_at: str = _instant(nullable=False)
+
+
+class WitnessLog(SQLModel, table=True):
+    """What `ropa witness serve` holds per log it witnesses: the latest cosigned checkpoint.
+
+    Operational state of a witness (C2SP tlog-witness), not a ledgered record: one row per
+    log origin, advanced only by a compare-and-swap on (size, root) so two requests can
+    never both move it, and never moved back. A deployment that only logs leaves it empty.
+    """
+
+    __tablename__ = "witness_log"
+
+    origin: str = Field(primary_key=True, max_length=1024)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))  # other logs are large
+    root_hash: str = Field(max_length=64)
+    updated_at: str = _instant(nullable=False)
+
+
 LEDGER_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+APPEND_ONLY_TABLES = (*LEDGER_TABLES, "ledger_anchor")

@@ -392,9 +392,10 @@ def rotate_signing_key(
 ) -> list[Receipt]:
     """Append a rotation entry (LEDGER-SPEC §4) to every ledger, in one transaction.
 
-    Each entry is signed by the old key; each ledger's next checkpoint, and everything
-    after, by the new one. The key registry gains the new key in the same transaction,
-    so either every ledger has rotated or none has.
+    Each entry is signed by the old key; the checkpoint that includes it by both (old
+    first, spec §5 v1.1), and everything after by the new one alone. The key registry
+    gains the new key in the same transaction, so either every ledger has rotated or none
+    has.
     """
     session = db.write_session()
     session.info[_ALLOWED] = set()
@@ -427,7 +428,7 @@ def rotate_signing_key(
                     "after": after,
                 }
                 row = ledger_store.append_entry(session, head, old, entry)
-                note = ledger_store.seal(session, head, new, entry["ts"])
+                note = ledger_store.seal(session, head, new, entry["ts"], retiring=old)
                 written.append((row, note))
             record = SigningKeyRecord(
                 id=record_id,

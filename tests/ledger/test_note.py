@@ -120,7 +120,7 @@ def test_checkpoint_text_round_trips_through_parse(keys: list[SigningKey]) -> No
         f"{ORIGIN}\n-1\n{base64.b64encode(bytes(32)).decode()}\n",
         f"{ORIGIN}\n1\n{base64.b64encode(bytes(31)).decode()}\n",  # short root
         f"{ORIGIN}\n1\n{base64.b64encode(bytes(32)).decode().rstrip('=')}\n",  # no padding
-        f"{ORIGIN}\n1\n{base64.b64encode(bytes(32)).decode()}\nextension\n",
+        f"{ORIGIN}\n1\n{base64.b64encode(bytes(32)).decode()}\n\n",  # empty extension line
         f"{ORIGIN}\n1\n{base64.b64encode(bytes(32)).decode()}",  # no final newline
         f"\n1\n{base64.b64encode(bytes(32)).decode()}\n",  # empty origin
     ],

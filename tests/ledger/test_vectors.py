@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from ropa.ledger.canonical import canonical, parse_json
-from ropa.ledger.checkpoint import checkpoint_text, sign_checkpoint
+from ropa.ledger.checkpoint import checkpoint_text, open_checkpoint, sign_checkpoint
 from ropa.ledger.entry import build_entry, entry_line, rotation_entry, sign, signature_line
 from ropa.ledger.keys import SigningKey, Verifier
 from ropa.ledger.merkle import leaf_hash, root
+from ropa.ledger.note import parse_note
+from tests.ledger.conftest import ROTATION_SEQ
 
 SEQS = range(10)
 
@@ -92,9 +95,36 @@ def test_signing_each_checkpoint_reproduces_its_file_byte_for_byte(
     vectors: Path,
 ) -> None:
     leaves = [leaf_hash(line[:-1]) for line in lines_of("entries.jsonl")[:size]]
-    # The checkpoint of size N is signed by the key in force after entry N-1.
-    note = sign_checkpoint(entries[0]["origin"], size, root(leaves), [signer_of(size)])
+    # The checkpoint of size N is signed by the key in force after entry N-1; the one that
+    # first includes the rotation by the retired key first, then the new one (spec §5 v1.1).
+    signers = [signer_of(size)]
+    if size - 1 == ROTATION_SEQ:
+        signers = [signer_of(ROTATION_SEQ), signer_of(size)]
+    note = sign_checkpoint(entries[0]["origin"], size, root(leaves), signers)
     assert note.encode() == (vectors / "checkpoints" / str(size)).read_bytes()
+
+
+def test_the_rotation_checkpoint_is_signed_by_the_old_key_then_the_new(
+    vectors: Path, keys: list[SigningKey]
+) -> None:
+    _, signatures = parse_note((vectors / "checkpoints" / "7").read_bytes())
+    assert [(s.name, s.key_id) for s in signatures] == [(k.name, k.key_id) for k in keys]
+    # Either key alone opens it: a signed-note verifier bridges the rotation.
+    for key in keys:
+        assert open_checkpoint((vectors / "checkpoints" / "7").read_text(), [key.verifier])
+
+
+def test_the_in_repository_vectors_equal_the_shared_ones_byte_for_byte(vectors: Path) -> None:
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "ledger-vectors"
+    if not shared.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the shared ledger vectors ({shared}) are missing under CI=true")
+        pytest.skip(f"no shared ledger vectors at {shared}")
+    theirs = {p.relative_to(shared): p.read_bytes() for p in shared.rglob("*") if p.is_file()}
+    ours = {p.relative_to(vectors): p.read_bytes() for p in vectors.rglob("*") if p.is_file()}
+    assert sorted(ours) == sorted(theirs)
+    for name, data in theirs.items():
+        assert ours[name] == data, f"{name} differs from the shared vectors"
 
 
 def test_the_bundle_checkpoint_is_the_latest_one(vectors: Path) -> None:

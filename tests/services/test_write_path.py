@@ -250,3 +250,27 @@ def test_writes_are_refused_with_a_key_that_is_not_the_ledgers(rt: Runtime, org:
     rt.set_signing_key(SigningKey.generate("intruder-20261123"))
     with pytest.raises(ConfigurationError, match="ropa keys"):
         _register(rt, org)
+
+
+def test_the_rotation_checkpoint_is_signed_by_the_old_key_then_the_new(
+    rt: Runtime, org: Org
+) -> None:
+    from ropa.ledger.note import parse_note
+    from ropa.services import signing_keys
+    from ropa.services.access import SYSTEM_PRINCIPAL
+
+    old = rt.signing_key()
+    (receipt,) = signing_keys.rotate(rt, SYSTEM_PRINCIPAL)
+    new = rt.signing_key()
+    _, signatures = parse_note(receipt.checkpoint)
+    assert [(s.name, s.key_id) for s in signatures] == [
+        (old.name, old.key_id),
+        (new.name, new.key_id),
+    ]
+    for verifier in (old.verifier, new.verifier):  # either key alone bridges the rotation
+        assert parse_checkpoint(verify_note(receipt.checkpoint, [verifier])).size == receipt.seq + 1
+    # the next checkpoint is the new key's alone
+    data = {"name": "Next", "country": "DE"}
+    change = processors.register_processor(rt, org.as_role("EDITOR"), data)
+    assert change.receipt is not None
+    assert [s.key_id for s in parse_note(change.receipt.checkpoint)[1]] == [new.key_id]

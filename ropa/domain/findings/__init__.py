@@ -11,16 +11,32 @@ clears each one. Retired activities and processors raise no finding.
                       processors.py  (Art. 28)
                       breaches.py    (Art. 33, 34)
                       organization.py (Art. 37)
+                      anchoring.py   (Art. 5(2), 30: trusted timestamps of the ledger)
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ropa.domain.findings import activities, breaches, organization, processors, transfers
-from ropa.domain.findings.model import Finding, Rule, Severity, Snapshot
+from ropa.domain.findings import (
+    activities,
+    anchoring,
+    breaches,
+    organization,
+    processors,
+    transfers,
+)
+from ropa.domain.findings.model import AnchoringStatus, Finding, Rule, Severity, Snapshot
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "Snapshot", "compute_findings"]
+__all__ = [
+    "RULES",
+    "AnchoringStatus",
+    "Finding",
+    "Rule",
+    "Severity",
+    "Snapshot",
+    "compute_findings",
+]
 
 RULES: tuple[Rule, ...] = (
     *organization.RULES,
@@ -28,6 +44,7 @@ RULES: tuple[Rule, ...] = (
     *processors.RULES,
     *transfers.RULES,
     *breaches.RULES,
+    *anchoring.RULES,
 )
 
 

@@ -52,6 +52,17 @@ class Concern:
     message: str
 
 
+@dataclass(frozen=True)
+class AnchoringStatus:
+    """How the ledger's trusted timestamps stand (LEDGER-SPEC §9): since when its oldest
+    unstamped checkpoint waits (None: every checkpoint stamped), for which TSA, and how long
+    the deployment lets it wait."""
+
+    waiting_since: datetime | None
+    tsa: str | None
+    alert_after_seconds: float
+
+
 @dataclass
 class Snapshot:
     """Every record state of one organisation, as they stand at one instant."""
@@ -63,6 +74,7 @@ class Snapshot:
     transfers: list[State] = field(default_factory=list)
     breaches: list[State] = field(default_factory=list)
     policies: list[State] = field(default_factory=list)
+    anchoring: AnchoringStatus | None = None  # None: no TSA configured, or a past view
 
     def activity(self, activity_id: str) -> State | None:
         return self._activities_by_id.get(activity_id)
