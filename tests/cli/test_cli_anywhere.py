@@ -38,6 +38,7 @@ SAMPLES = {
     "key": VERIFIER_KEY,
     "out": "bundle",
     "bundle": "bundle",
+    "key_file": "witness.key",
 }
 # the same commands with the options a newcomer tries next
 VARIANTS = (
