@@ -149,6 +149,7 @@ def create_app(
                     ResultCache(graphql_app, runtime, schema_id=compiled.schema_id(schema)),
                     runtime,
                     metrics,
+                    timeout=limits.request_timeout,
                 ),
                 runtime,
                 limits,

@@ -19,6 +19,7 @@ from ropa.api.errors import ErrorCodes
 from ropa.api.ids import from_global_id, record_id
 from ropa.api.limits import Limits
 from ropa.api.limits import extensions as limit_extensions
+from ropa.api.off_loop import OffLoop
 from ropa.api.types import (
     NODE_TYPES,
     ApiToken,
@@ -383,6 +384,7 @@ def build_schema(*, introspection: bool = True, limits: Limits | None = None) ->
     extensions: list[Any] = [
         ErrorCodes,
         *limit_extensions(limits or Limits(), introspection=introspection),
+        OffLoop,  # last: parses and validates with every option and rule the others add
     ]
     return RopaSchema(
         query=Query,
