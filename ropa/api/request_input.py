@@ -21,7 +21,7 @@ MAX_DEPTH = 64  # the deepest input of the schema is 4 levels; orjson itself sto
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
-class BadRequest(Exception):  # noqa: N818  (a refusal, not a failure)
+class BadRequest(Exception):
     """A request that cannot be read as GraphQL over HTTP; the message says why."""
 
 

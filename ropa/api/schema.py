@@ -7,7 +7,7 @@ Resolvers call the services (in a worker thread) and never touch the database th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -34,7 +34,6 @@ from ropa.api.types import (
     Receipt,
     Transfer,
 )
-from ropa.ledger.canonical import format_ts
 from ropa.services import (
     activities,
     breaches,
@@ -62,12 +61,8 @@ def _receipt(change: Change) -> Receipt | None:
     )
 
 
-def _as_of(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return format_ts(value.astimezone(UTC))
+def _as_of(value: datetime | None, field: str = "asOf") -> str | None:
+    return None if value is None else i.instant(value, field)
 
 
 async def _run(info: Info[Context, None], fn: Callable[..., Change], *args: Any) -> Change:
@@ -353,7 +348,7 @@ class Mutation:
             org_id,
             input.role.value,
             input.name,
-            _as_of(input.expires_at),
+            _as_of(input.expires_at, "expiresAt"),
         )
         return CreateTokenPayload(
             token=ApiToken.of(issued.change.state),

@@ -19,9 +19,9 @@ from strawberry.types import Info
 from ropa.api import enums
 from ropa.api.context import Context
 from ropa.api.ids import to_global_id
+from ropa.api.inputs import instant
 from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
-from ropa.ledger.canonical import format_ts
 from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
 from ropa.services import tokens as token_service
@@ -641,8 +641,8 @@ class RecordChange:
         )
 
 
-def _ts(value: datetime) -> str:
-    return format_ts(value if value.tzinfo else value.replace(tzinfo=UTC))
+def _ts(value: datetime, field: str) -> str:
+    return instant(value, field)
 
 
 # --- the organisation --------------------------------------------------------------------
@@ -776,8 +776,8 @@ class Organization(Node):
             ctx.runtime,
             ctx.principal,
             self.view.org_id,
-            _ts(from_),
-            _ts(to),
+            _ts(from_, "from"),
+            _ts(to, "to"),
             entity_type,
         )
         return [RecordChange.of(r) for r in report.records]
@@ -896,7 +896,7 @@ class Ledger:
     async def entries(
         self, info: Info[Context, None], first: int = 50, after: str | None = None
     ) -> LedgerEntryConnection:
-        after_seq = int(after) if after is not None and after.isdigit() else None
+        after_seq = ledger_queries.entry_cursor(after)
         rows = await info.context.in_thread(
             ledger_queries.entries,
             info.context.runtime,

@@ -72,6 +72,19 @@ def head(rt: Runtime, principal: Principal, org_id: str) -> Head:
     return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
 
 
+MAX_SEQ = (1 << 62) - 1  # beyond any ledger, and within every database's integer
+
+
+def entry_cursor(after: str | None) -> int | None:
+    """The seq an `entries` cursor names (its decimal digits); anything else is
+    BAD_USER_INPUT."""
+    if after is None:
+        return None
+    if not (0 < len(after) <= 19 and after.isascii() and after.isdigit()) or int(after) > MAX_SEQ:
+        raise ValidationError(FieldError("after", "not a cursor of this connection"))
+    return int(after)
+
+
 def entries(
     rt: Runtime, principal: Principal, org_id: str, first: int, after: int | None
 ) -> list[EntryView]:

@@ -261,12 +261,35 @@ def _encode_cursor(value: Any, record_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, record_id]).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[Any, str]:
+MAX_CURSOR_CHARS = 4096
+
+
+def _is_text(value: str) -> bool:
+    """Whether a database can compare `value`: Unicode (no lone surrogate) without NUL."""
     try:
-        value, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return value, str(record_id)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(FieldError("after", "not a cursor of this connection")) from exc
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (sort key, id) a cursor of `_encode_cursor` holds; anything else, however it
+    decodes, is BAD_USER_INPUT (sort keys and ids are strings: a number, list or null
+    would reach the database's comparison as a value of the wrong type)."""
+    refused = ValidationError(FieldError("after", "not a cursor of this connection"))
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise refused
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, TypeError, RecursionError):
+        raise refused from None
+    if not (
+        isinstance(decoded, list) and len(decoded) == 2
+        and all(isinstance(part, str) and _is_text(part) for part in decoded)
+    ):
+        raise refused
+    return decoded[0], decoded[1]
 
 
 def _camel(name: str) -> str:

@@ -129,7 +129,12 @@ def parse_as_of(text: str, field: str = "asOf") -> str:
         )) from None
     if moment.tzinfo is None:
         raise ValidationError(FieldError(field, "needs a time zone, e.g. 2024-03-01T00:00:00Z"))
-    return format_ts(moment)
+    try:
+        return format_ts(moment)
+    except ValueError:
+        raise ValidationError(FieldError(
+            field, "an instant between 0001-01-01 and 9999-12-31 in UTC"
+        )) from None
 
 
 @dataclass(frozen=True)
