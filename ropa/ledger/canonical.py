@@ -16,7 +16,8 @@ from typing import Any
 import rfc8785
 
 __all__ = [
-    "MAX_SAFE_INTEGER", "NotUnicodeError", "canonical", "format_ts", "is_canonical", "parse_json", "parse_ts",
+    "MAX_SAFE_INTEGER", "NotUnicodeError", "canonical", "format_ts", "is_canonical",
+    "parse_json", "parse_ts",
 ]
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -52,7 +53,7 @@ def canonical(obj: Any) -> bytes:
         return bytes(rfc8785.dumps(obj))
     except rfc8785.CanonicalizationError as exc:
         if "UTF-8" in str(exc):
-            raise NotUnicodeError("a string holds a lone surrogate: it is not Unicode text") from None
+            raise NotUnicodeError("a string holds a lone surrogate: not Unicode text") from None
         raise
 
 
