@@ -22,6 +22,7 @@ Wrapped around strawberry's view at `/graphql`:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from ropa.services.runtime import Runtime
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+MAX_TOKENS = 2_000  # only the operation's kind and name are read here: a longer document is
+# refused by the token limit (1,000) later; strawberry refuses a mutation sent by GET anyway
 
 
 @dataclass
@@ -118,11 +121,18 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
-    """The operation's type ('query', 'mutation', ...) and name, if the document parses."""
+    """The operation's type ('query', 'mutation', ...) and name, if the document parses.
+
+    Remembered for the last documents (a parse is CPU work on the event loop)."""
     if not query:
         return None, name or "anonymous"
+    return _operation_of(query, name)
+
+
+@functools.lru_cache(maxsize=512)
+def _operation_of(query: str, name: str | None) -> tuple[str | None, str]:
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError:
         return None, name or "anonymous"
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

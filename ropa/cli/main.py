@@ -74,7 +74,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Run the GraphQL service (GraphiQL at /graphql)."""
+    import sys
+
     import uvicorn
+
+    # CPU work runs in worker threads (parsing, validation, planning): hand the GIL back to
+    # the event loop every millisecond instead of every 5, so health checks and small
+    # requests are answered promptly while a large document is validated
+    sys.setswitchinterval(0.001)
 
     from ropa.services import tokens
     from ropa.store.migrate import upgrade
