@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ class Settings:
     key_env: str | None = field(default=None, repr=False)
     graphiql: bool = True
     introspection: bool = True
+    # SHA-256 (hex) of the bearer token that reads per-organisation metrics; never the token
+    metrics_token_sha256: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,4 +39,14 @@ class Settings:
             key_env=os.environ.get("ROPA_SIGNING_KEY") or None,
             graphiql=_flag("ROPA_GRAPHIQL", True),
             introspection=_flag("ROPA_INTROSPECTION", True),
+            metrics_token_sha256=_metrics_token_hash(),
         )
+
+
+def _metrics_token_hash() -> str | None:
+    """`ROPA_METRICS_TOKEN_SHA256`, or the SHA-256 of `ROPA_METRICS_TOKEN` (kept only hashed)."""
+    given = os.environ.get("ROPA_METRICS_TOKEN_SHA256")
+    if given:
+        return given.strip().lower()
+    token = os.environ.get("ROPA_METRICS_TOKEN")
+    return hashlib.sha256(token.encode()).hexdigest() if token else None

@@ -1,8 +1,11 @@
 """Operating the service: Prometheus metrics, a request id on every request, JSON logs.
 
 - `/metrics` (Prometheus text format): GraphQL latency by operation name, errors by
-  `extensions.code`, HTTP requests by route and status, and per organisation the ledger's
-  size and the time of its newest checkpoint (read from the database when scraped).
+  `extensions.code`, HTTP requests by route and status: no organisation is named in these,
+  and they are open to any scraper. Per organisation, the ledger's size and the time of its
+  newest checkpoint (read from the database when scraped) name every organisation's id,
+  so they are only for a scraper sending `Authorization: Bearer <ROPA_METRICS_TOKEN>` (or
+  an ADMIN token): `ropa.services.access` decides (READ_METRICS). A wrong token is 401.
 - `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
   back on the response and written on every log line of the request.
 - Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
@@ -35,7 +38,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ropa.services import operations
+from ropa.errors import UnauthenticatedError
+from ropa.services import operations, tokens
+from ropa.services.access import Action, Principal, can
 from ropa.services.runtime import Runtime
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -55,8 +60,9 @@ access_log = logging.getLogger("ropa.access")
 class LedgerCollector(Collector):
     """Each organisation's ledger size and newest checkpoint time, read at scrape time."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, principal: Principal) -> None:
         self.runtime = runtime
+        self.principal = principal
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         size = GaugeMetricFamily(
@@ -67,7 +73,7 @@ class LedgerCollector(Collector):
             "Unix time of the organisation's newest signed checkpoint", labels=["org_id"],
         )
         try:
-            figures = operations.ledger_figures(self.runtime)
+            figures = operations.ledger_figures(self.runtime, self.principal)
         except Exception:  # noqa: BLE001  (a scrape must not fail with the database)
             logging.getLogger("ropa.metrics").warning("ledger figures unavailable")
             figures = []
@@ -98,8 +104,7 @@ class Metrics:
             ["route", "status"], registry=self.registry,
         )
         self._names: set[str] = set()
-        if runtime is not None:
-            self.registry.register(LedgerCollector(runtime))
+        self.runtime = runtime
 
     def record_operation(
         self, name: str, kind: str, seconds: float, codes: Iterable[str]
@@ -112,8 +117,16 @@ class Metrics:
         for code in codes:
             self.errors.labels(code if _OPERATION_NAME.match(code) else "other").inc()
 
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    def exposition(self, principal: Principal | None = None) -> bytes:
+        """The metrics; per-organisation series only for a `principal` with READ_METRICS."""
+        found = generate_latest(self.registry)
+        if self.runtime is not None and principal is not None and can(
+            principal, Action.READ_METRICS
+        ):
+            per_org = CollectorRegistry()
+            per_org.register(LedgerCollector(self.runtime, principal))
+            found += generate_latest(per_org)
+        return found
 
 
 def note_operation(name: str) -> None:
@@ -183,8 +196,21 @@ def _route(scope: Any) -> str:
 def install(app: Starlette, metrics: Metrics) -> None:
     """Add `/metrics` and the request-context middleware to `app`."""
 
-    async def endpoint(_: Request) -> Response:
-        body = await run_in_threadpool(metrics.exposition)
+    async def endpoint(request: Request) -> Response:
+        principal: Principal | None = None
+        authorization = request.headers.get("authorization")
+        if authorization and metrics.runtime is not None:
+            try:
+                principal = await run_in_threadpool(
+                    tokens.authenticate_scraper, metrics.runtime, authorization
+                )
+            except UnauthenticatedError as exc:
+                body = json.dumps({"errors": [{
+                    "message": str(exc), "extensions": {"code": "UNAUTHENTICATED"},
+                }]})
+                return Response(body, status_code=401, media_type="application/json",
+                                headers={"WWW-Authenticate": 'Bearer realm="ropa"'})
+        body = await run_in_threadpool(metrics.exposition, principal)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.router.routes.append(Route("/metrics", endpoint))

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from ropa.api import inputs as i
 from ropa.api.context import Context
 from ropa.api.errors import ErrorCodes
+from ropa.api.field_access import guard
 from ropa.api.ids import from_global_id, record_id
 from ropa.api.limits import Limits
 from ropa.api.limits import extensions as limit_extensions
@@ -381,12 +382,14 @@ def build_schema(*, introspection: bool = True, limits: Limits | None = None) ->
         *limit_extensions(limits or Limits(), introspection=introspection),
         OffLoop,  # last: parses and validates with every option and rule the others add
     ]
-    return RopaSchema(
+    built = RopaSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         types=list(NODE_TYPES.values()),
     )
+    guard(built._schema)  # the role table's field checks (ropa.services.access)
+    return built
 
 
 schema = build_schema()

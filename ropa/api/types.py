@@ -25,7 +25,6 @@ from ropa.domain import findings as finding_rules
 from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
 from ropa.services import tokens as token_service
-from ropa.services.access import Action, authorize, may_read
 from ropa.services.reads import View
 
 T = TypeVar("T")
@@ -197,12 +196,13 @@ async def findings_in(info: Info[Context, None], view: View) -> list[finding_rul
     task = info.context.memo.get(key)
     if task is None:
         task = asyncio.ensure_future(
-            info.context.in_thread(findings_service.findings, info.context.runtime, view)
+            info.context.in_thread(
+                findings_service.findings, info.context.runtime, info.context.principal, view
+            )
         )
         info.context.memo[key] = task
     found: list[finding_rules.Finding] = await task
-    # a finding about a breach tells of the breach: only for those who may read breaches
-    return [f for f in found if may_read(info.context.principal, f.entity_type)]
+    return found
 
 
 async def findings_about(
@@ -687,7 +687,8 @@ class Organization(Node):
         make: Any,
     ) -> Connection[Any]:
         page = await info.context.in_thread(
-            reads.page, info.context.runtime, self.view, entity_type, filters, first, after
+            reads.page, info.context.runtime, info.context.principal, self.view, entity_type,
+            filters, first, after,
         )
         return Connection.of(page, make, self.view)
 
@@ -732,7 +733,6 @@ class Organization(Node):
         after: str | None = None,
         filter: BreachFilter | None = None,
     ) -> Connection[BreachIncident]:
-        authorize(info.context.principal, Action.READ_BREACHES, self.view.org_id)
         return await self._page(
             info, "BreachIncident", _filter_dict(filter), first, after, BreachIncident.of
         )
@@ -808,14 +808,18 @@ class LedgerEntry:
     op: str
     entity_type: str
     entity_id: strawberry.ID
-    actor_id: str
-    actor_role: str
+    actor_id: str | None = strawberry.field(
+        description="Who made the change (AUDITOR, DPO, ADMIN; FORBIDDEN for other roles)."
+    )
+    actor_role: str | None = strawberry.field(description="The role of `actorId`.")
     before: strawberry.scalars.JSON | None
     after: strawberry.scalars.JSON | None
-    canonical: str = strawberry.field(description="The exact JCS bytes that were hashed.")
+    canonical: str | None = strawberry.field(
+        description="The exact JCS bytes that were hashed (they name the actor)."
+    )
     leaf_hash: str
-    signature: str
-    key_id: str
+    signature: str | None
+    key_id: str | None
 
     @classmethod
     def of(cls, e: ledger_queries.EntryView) -> LedgerEntry:
@@ -929,11 +933,11 @@ class Ledger:
                 ctx.runtime, ctx.principal, self.org_id, seq, tree_size
             )
             root = ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, tree_size)
-            leaf = ledger_queries.entries(ctx.runtime, ctx.principal, self.org_id, 1, seq - 1)
+            leaf = ledger_queries.leaf_hash(ctx.runtime, ctx.principal, self.org_id, seq)
             return InclusionProof(
                 seq=seq,
                 tree_size=tree_size,
-                leaf_hash=leaf[0].leaf_hash if leaf else "",
+                leaf_hash=leaf,
                 root_hash=root,
                 hashes=hashes,
             )

@@ -115,6 +115,18 @@ def _check_size(conn: Any, org_id: str, size: int, field: str) -> None:
         raise ValidationError(FieldError(field, f"between 0 and the ledger size ({current})"))
 
 
+def leaf_hash(rt: Runtime, principal: Principal, org_id: str, seq: int) -> str:
+    """The leaf hash of entry `seq` ("" when there is none): part of a proof, so READ.
+
+    A hash tells nothing of the entry; its content is READ_LEDGER's (`entries`)."""
+    authorize(principal, Action.READ, org_id)
+    if seq < 0 or seq > MAX_SEQ:
+        return ""
+    with rt.db.read() as conn:
+        rows = list(ledger_store.entries(conn, org_id, after=seq - 1, limit=1))
+    return rows[0].leaf_hash.hex() if rows and rows[0].seq == seq else ""
+
+
 def inclusion_proof(
     rt: Runtime, principal: Principal, org_id: str, seq: int, tree_size: int
 ) -> list[str]:

@@ -145,7 +145,10 @@ def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str,
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def by_ids(rt: Runtime, view: View, entity_type: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+def by_ids(
+    rt: Runtime, principal: Principal, view: View, entity_type: str, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     with rt.db.read() as conn:
         states = _fetch(conn, table, view, [col(table.id).in_(set(ids))])
@@ -153,9 +156,11 @@ def by_ids(rt: Runtime, view: View, entity_type: str, ids: list[str]) -> dict[st
 
 
 def by_parent(
-    rt: Runtime, view: View, entity_type: str, field: str, parent_ids: list[str]
+    rt: Runtime, principal: Principal, view: View, entity_type: str, field: str,
+    parent_ids: list[str],
 ) -> dict[str, list[dict[str, Any]]]:
     """Children of many parents at once, e.g. transfers by `activityId`."""
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     column = getattr(table, snake(field))
     with rt.db.read() as conn:
@@ -186,6 +191,7 @@ _ORDER = {
 
 def page(
     rt: Runtime,
+    principal: Principal,
     view: View,
     entity_type: str,
     filters: dict[str, Any],
@@ -193,6 +199,7 @@ def page(
     after: str | None,
 ) -> Page:
     """One page of a cursor connection (Relay), with the dashboard's filters."""
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     limit = DEFAULT_PAGE if first is None else first
     if limit < 0 or limit > MAX_PAGE:

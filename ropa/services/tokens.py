@@ -8,6 +8,7 @@ token was last used is kept outside the ledger, at most once a minute per token.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -26,7 +27,14 @@ from ropa.errors import (
 )
 from ropa.ledger.canonical import format_ts
 from ropa.services import reads
-from ropa.services.access import ROLES, Action, Principal, authorize, may_grant
+from ropa.services.access import (
+    METRICS_PRINCIPAL,
+    ROLES,
+    Action,
+    Principal,
+    authorize,
+    may_grant,
+)
 from ropa.services.changes import Change, existing, new_state, open_transaction, single
 from ropa.services.reads import View
 from ropa.services.runtime import Runtime
@@ -127,6 +135,18 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
         raise UnauthenticatedError("token revoked or expired")
     _touch(rt, token.id, now)
     return Principal(Actor(token.id, token.role), token.org_id)
+
+
+def authenticate_scraper(rt: Runtime, authorization: str) -> Principal:
+    """The metrics scraper (`ROPA_METRICS_TOKEN`, compared by its SHA-256 in constant
+    time), or the principal of an API token."""
+    scheme, _, secret = authorization.partition(" ")
+    wanted = rt.settings.metrics_token_sha256
+    if scheme.lower() == "bearer" and wanted:
+        given = hashlib.sha256(secret.strip().encode()).hexdigest()
+        if hmac.compare_digest(given, wanted):
+            return METRICS_PRINCIPAL
+    return authenticate(rt, authorization)
 
 
 def _touch(rt: Runtime, token_id: str, now: str) -> None:
