@@ -34,7 +34,7 @@ def fragment_bomb(levels: int) -> str:
         f"fragment F{i} on Organization{{...F{i - 1} ...on Organization{{...F{i - 1}}}}}"
         for i in range(1, levels + 1)
     ]
-    return '{organization(slug:"acme"){...F%d}} ' % levels + " ".join(frags)
+    return f'{{organization(slug:"acme"){{...F{levels}}}}} ' + " ".join(frags)
 
 
 def overlapping_fragments(count: int) -> str:
