@@ -27,12 +27,14 @@ from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
-from ropa.errors import UnauthenticatedError, UserError, ValidationError
+from ropa.errors import UnauthenticatedError, UnavailableError, UserError, ValidationError
 from ropa.services import ledger_queries, ropa_export, tokens
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
-_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+_STATUS = {
+    "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "SERVICE_UNAVAILABLE": 503,
+}
 
 
 def _refusal(exc: UserError) -> Response:
@@ -60,7 +62,7 @@ class RopaGraphQL(GraphQL[Context, None]):
         if principal is None and header:
             try:
                 principal = await run_in_threadpool(tokens.authenticate, self.runtime, header)
-            except UnauthenticatedError:
+            except (UnauthenticatedError, UnavailableError):
                 principal = None
         return Context(
             runtime=self.runtime,

@@ -168,8 +168,27 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
+        started_response = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # logged here, with the request id
+            # uvicorn would log it after this middleware, without the id: log it here,
+            # answer 500 in GraphQL's error shape, and let nothing else see it
+            logging.getLogger("ropa.api").error("unhandled error", exc_info=exc)
+            if not started_response:
+                body = json.dumps({"errors": [{"message": "Internal server error",
+                                               "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+                await send_with_id({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send_with_id({"type": "http.response.body", "body": body.encode()})
         finally:
             seconds = time.perf_counter() - started
             route = _route(scope)
@@ -238,8 +257,19 @@ class JsonFormatter(logging.Formatter):
         if isinstance(http, dict):
             out.update(http)
         if record.exc_info:
-            out["error"] = self.formatException(record.exc_info)
+            out["error"] = _error_text(self, record.exc_info)
         return json.dumps(out, default=str)
+
+
+def _error_text(formatter: logging.Formatter, exc_info: Any) -> str:
+    """A traceback; for a database error only its type and first line, so neither the
+    statement's parameters nor any record content reaches a log."""
+    exc = exc_info[1]
+    if exc is not None and hasattr(exc, "statement") and hasattr(exc, "orig"):
+        orig = exc.orig or exc
+        first = (str(orig).strip().splitlines() or [""])[0]
+        return f"{type(orig).__name__}: {first}"
+    return formatter.formatException(exc_info)
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

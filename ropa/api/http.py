@@ -3,6 +3,7 @@
     BodySizeLimit   413  the body is larger than `max_body_bytes`
     CsrfPrevention  400  a request a cross-site page could send without a preflight
     Authentication  401  no token, or one that is unknown, revoked or expired
+                    503  the database could not be asked (SERVICE_UNAVAILABLE)
     RateLimit       429  the token's bucket is empty (Retry-After says for how long)
 
 Every refusal is JSON in GraphQL's error shape with `extensions.code`. The caller found
@@ -20,7 +21,7 @@ from ropa.api.limits.body_size import BodySizeLimit
 from ropa.api.limits.csrf import CsrfPrevention, is_operation
 from ropa.api.limits.error import send_error
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY, RateLimit
-from ropa.errors import UnauthenticatedError
+from ropa.errors import UnauthenticatedError, UnavailableError
 from ropa.services import tokens
 from ropa.services.runtime import Runtime
 
@@ -49,6 +50,9 @@ class Authentication:
             await send_error(
                 send, 401, "UNAUTHENTICATED", str(exc), headers={"WWW-Authenticate": challenge}
             )
+            return
+        except UnavailableError as exc:  # the database went away: not the caller's fault
+            await send_error(send, 503, exc.code, str(exc), headers={"Retry-After": "1"})
             return
         await self.app({**scope, PRINCIPAL_KEY: principal}, receive, send)
 

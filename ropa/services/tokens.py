@@ -23,6 +23,7 @@ from ropa.errors import (
     ForbiddenError,
     NotFoundError,
     UnauthenticatedError,
+    UnavailableError,
     ValidationError,
 )
 from ropa.ledger.canonical import format_ts
@@ -158,8 +159,11 @@ def _touch(rt: Runtime, token_id: str, now: str) -> None:
     """
     cutoff = format_ts(datetime.now(UTC) - USAGE_RESOLUTION)
     stmt = select(_USAGE.c.last_used_at).where(_USAGE.c.token_id == token_id)
-    with rt.db.read() as conn:
-        seen = conn.execute(stmt).scalar_one_or_none()
+    try:
+        with rt.db.read() as conn:
+            seen = conn.execute(stmt).scalar_one_or_none()
+    except UnavailableError:
+        return  # logged by the store; the request goes on
     if seen is not None and seen >= cutoff:
         return
     try:
