@@ -90,7 +90,7 @@ def _check(
     first: dict[int, tuple[int, Any] | None],
 ) -> dict[str, Any]:
     faults = {n: a for n, a in first.items() if a is not None and (
-        a[0] >= 500 and a[0] != 503 or "INTERNAL_SERVER_ERROR" in _codes(a))}
+        (a[0] >= 500 and a[0] != 503) or "INTERNAL_SERVER_ERROR" in _codes(a))}
     assert not faults, faults
     retried = {n: _retry_until_answered(server.url, token, n) for n in first}
     unanswered = {n: a for n, a in retried.items() if not _complete(a)}
