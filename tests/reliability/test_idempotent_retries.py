@@ -11,6 +11,7 @@ and its storing is rebuilt from the change); each vendor exists once; the ledger
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -141,6 +142,21 @@ def test_retries_after_terminated_backends_get_the_first_answer_and_apply_once(
         server.stop()
     print(f"\nterminated {terminated[0]} backends; {figures}")
     assert terminated[0] > 0
+    _logs_name_the_request_and_hold_no_parameters(server)
+
+
+def _logs_name_the_request_and_hold_no_parameters(server: Server) -> None:
+    """Every line logged while answering carries its request id; a database error is its
+    first line only: no SQL parameters, no stored answer, no token hash."""
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()
+             if line.startswith("{")]
+    answering = [x for x in lines if x["level"] in {"warning", "error"}]
+    assert answering, "the faults left no trace in the log"
+    assert all("request_id" in x for x in answering), [
+        x for x in answering if "request_id" not in x][:3]
+    text = server.log.read_text()
+    for leak in ("parameters", "Traceback", "Vendor ", "token_hash"):
+        assert leak not in text, leak
 
 
 def test_retries_after_kill_9_mid_write_get_the_first_answer_and_apply_once(
