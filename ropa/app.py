@@ -33,7 +33,10 @@ from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
 _STATUS = {
-    "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "SERVICE_UNAVAILABLE": 503,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "SERVICE_UNAVAILABLE": 503,
 }
 
 

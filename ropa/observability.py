@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ropa.errors import UnauthenticatedError
+from ropa.errors import UnavailableError, UserError
 from ropa.services import operations, tokens
 from ropa.services.access import Action, Principal, can
 from ropa.services.runtime import Runtime
@@ -223,11 +223,12 @@ def install(app: Starlette, metrics: Metrics) -> None:
                 principal = await run_in_threadpool(
                     tokens.authenticate_scraper, metrics.runtime, authorization
                 )
-            except UnauthenticatedError as exc:
-                body = json.dumps({"errors": [{
-                    "message": str(exc), "extensions": {"code": "UNAUTHENTICATED"},
+            except UserError as exc:  # a wrong token (401), or the database away (503)
+                status = 503 if isinstance(exc, UnavailableError) else 401
+                refusal = json.dumps({"errors": [{
+                    "message": str(exc), "extensions": {"code": exc.code},
                 }]})
-                return Response(body, status_code=401, media_type="application/json",
+                return Response(refusal, status_code=status, media_type="application/json",
                                 headers={"WWW-Authenticate": 'Bearer realm="ropa"'})
         body = await run_in_threadpool(metrics.exposition, principal)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

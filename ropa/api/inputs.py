@@ -33,9 +33,9 @@ def instant(value: datetime, field: str) -> str:
     try:
         return format_ts(value)
     except ValueError:
-        raise ValidationError(FieldError(
-            field, "an instant between 0001-01-01 and 9999-12-31 in UTC"
-        )) from None
+        raise ValidationError(
+            FieldError(field, "an instant between 0001-01-01 and 9999-12-31 in UTC")
+        ) from None
 
 
 def _plain(value: Any, field: str = "input") -> Any:

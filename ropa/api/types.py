@@ -687,8 +687,14 @@ class Organization(Node):
         make: Any,
     ) -> Connection[Any]:
         page = await info.context.in_thread(
-            reads.page, info.context.runtime, info.context.principal, self.view, entity_type,
-            filters, first, after,
+            reads.page,
+            info.context.runtime,
+            info.context.principal,
+            self.view,
+            entity_type,
+            filters,
+            first,
+            after,
         )
         return Connection.of(page, make, self.view)
 

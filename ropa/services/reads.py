@@ -156,7 +156,11 @@ def by_ids(
 
 
 def by_parent(
-    rt: Runtime, principal: Principal, view: View, entity_type: str, field: str,
+    rt: Runtime,
+    principal: Principal,
+    view: View,
+    entity_type: str,
+    field: str,
     parent_ids: list[str],
 ) -> dict[str, list[dict[str, Any]]]:
     """Children of many parents at once, e.g. transfers by `activityId`."""
@@ -292,7 +296,8 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
     except (ValueError, TypeError, RecursionError):
         raise refused from None
     if not (
-        isinstance(decoded, list) and len(decoded) == 2
+        isinstance(decoded, list)
+        and len(decoded) == 2
         and all(isinstance(part, str) and _is_text(part) for part in decoded)
     ):
         raise refused

@@ -241,10 +241,12 @@ class Transaction:
         try:
             row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
         except NotUnicodeError:
-            raise ValidationError(FieldError(
-                _not_unicode_field(after or before or {}) or entity_type,
-                "holds text that is not Unicode (a lone surrogate, e.g. \\ud800)",
-            )) from None
+            raise ValidationError(
+                FieldError(
+                    _not_unicode_field(after or before or {}) or entity_type,
+                    "holds text that is not Unicode (a lone surrogate, e.g. \\ud800)",
+                )
+            ) from None
         self.entries.append(row)
         return row.seq
 

@@ -38,10 +38,15 @@ COUNT = """query($slug: String!) { organization(slug: $slug) {
 def _send(url: str, token: str, n: int) -> tuple[int, Any] | None:
     """One request's answer (status, JSON), or None when the connection dropped."""
     try:
-        response = httpx.post(url, timeout=15, json={
-            "query": REGISTER,
-            "variables": {"input": {"name": f"Vendor {n}", "country": "DE"}},
-        }, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"vendor-{n}"})
+        response = httpx.post(
+            url,
+            timeout=15,
+            json={
+                "query": REGISTER,
+                "variables": {"input": {"name": f"Vendor {n}", "country": "DE"}},
+            },
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"vendor-{n}"},
+        )
     except httpx.HTTPError:
         return None
     try:
@@ -51,8 +56,13 @@ def _send(url: str, token: str, n: int) -> tuple[int, Any] | None:
 
 
 def _complete(answer: tuple[int, Any] | None) -> bool:
-    return (answer is not None and answer[0] == 200 and isinstance(answer[1], dict)
-            and not answer[1].get("errors") and answer[1].get("data") is not None)
+    return (
+        answer is not None
+        and answer[0] == 200
+        and isinstance(answer[1], dict)
+        and not answer[1].get("errors")
+        and answer[1].get("data") is not None
+    )
 
 
 def _codes(answer: tuple[int, Any] | None) -> set[str]:
@@ -62,7 +72,9 @@ def _codes(answer: tuple[int, Any] | None) -> set[str]:
 
 
 def _write_all(
-    url: str, token: str, numbers: list[int],
+    url: str,
+    token: str,
+    numbers: list[int],
     into: dict[int, tuple[int, Any] | None] | None = None,
 ) -> dict[int, tuple[int, Any] | None]:
     """Every request, `WRITERS` at a time; answers land in `into` as they come."""
@@ -87,27 +99,40 @@ def _retry_until_answered(url: str, token: str, n: int) -> tuple[int, Any] | Non
 
 
 def _check(
-    deployment: Deployment, server: Server, token: str, slug: str,
+    deployment: Deployment,
+    server: Server,
+    token: str,
+    slug: str,
     first: dict[int, tuple[int, Any] | None],
 ) -> dict[str, Any]:
-    faults = {n: a for n, a in first.items() if a is not None and (
-        (a[0] >= 500 and a[0] != 503) or "INTERNAL_SERVER_ERROR" in _codes(a))}
+    faults = {
+        n: a
+        for n, a in first.items()
+        if a is not None and ((a[0] >= 500 and a[0] != 503) or "INTERNAL_SERVER_ERROR" in _codes(a))
+    }
     assert not faults, faults
     retried = {n: _retry_until_answered(server.url, token, n) for n in first}
     unanswered = {n: a for n, a in retried.items() if not _complete(a)}
     assert not unanswered, unanswered
-    changed = {n: (first[n], retried[n]) for n in first
-               if _complete(first[n]) and first[n][1] != retried[n][1]}  # type: ignore[index]
+    changed = {
+        n: (first[n], retried[n])
+        for n in first
+        if _complete(first[n]) and first[n][1] != retried[n][1]
+    }  # type: ignore[index]
     assert not changed, changed
-    listed = httpx.post(server.url, json={"query": COUNT, "variables": {"slug": slug}},
-                        headers={"Authorization": f"Bearer {token}"}).json()
-    names = [e["node"]["name"] for e in
-             listed["data"]["organization"]["processors"]["edges"]]
+    listed = httpx.post(
+        server.url,
+        json={"query": COUNT, "variables": {"slug": slug}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    names = [e["node"]["name"] for e in listed["data"]["organization"]["processors"]["edges"]]
     assert sorted(names) == sorted(f"Vendor {n}" for n in first), "a change applied twice"
-    return {"first complete": sum(_complete(a) for a in first.values()),
-            "first unavailable": sum(a is not None and a[0] == 503 for a in first.values()),
-            "first dropped": sum(a is None for a in first.values()),
-            "ledger": deployment.verify()}
+    return {
+        "first complete": sum(_complete(a) for a in first.values()),
+        "first unavailable": sum(a is not None and a[0] == 503 for a in first.values()),
+        "first dropped": sum(a is None for a in first.values()),
+        "ledger": deployment.verify(),
+    }
 
 
 def test_retries_after_terminated_backends_get_the_first_answer_and_apply_once(
@@ -124,10 +149,13 @@ def test_retries_after_terminated_backends_get_the_first_answer_and_apply_once(
     def terminate() -> None:
         with psycopg.connect(PG_URL, autocommit=True) as admin:
             while not stop.wait(0.15):
-                terminated[0] += len(admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()", (name,),
-                ).fetchall())
+                terminated[0] += len(
+                    admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()",
+                        (name,),
+                    ).fetchall()
+                )
 
     killer = threading.Thread(target=terminate)
     killer.start()
@@ -148,12 +176,14 @@ def test_retries_after_terminated_backends_get_the_first_answer_and_apply_once(
 def _logs_name_the_request_and_hold_no_parameters(server: Server) -> None:
     """Every line logged while answering carries its request id; a database error is its
     first line only: no SQL parameters, no stored answer, no token hash."""
-    lines = [json.loads(line) for line in server.log.read_text().splitlines()
-             if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
     answering = [x for x in lines if x["level"] in {"warning", "error"}]
     assert answering, "the faults left no trace in the log"
     assert all("request_id" in x for x in answering), [
-        x for x in answering if "request_id" not in x][:3]
+        x for x in answering if "request_id" not in x
+    ][:3]
     text = server.log.read_text()
     for leak in ("parameters", "Traceback", "Vendor ", "token_hash"):
         assert leak not in text, leak

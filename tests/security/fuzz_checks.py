@@ -39,12 +39,24 @@ def ropa_no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
 # `asOf`, `from`, `to` and every DateTime input must answer BAD_USER_INPUT, never a 500.
 _OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
 _EXTREME_INSTANTS = [
-    "0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z",
-    "9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00+23:59", "9999-12-31T00:00:00-23:59",
-    "2026-02-30T00:00:00Z", "2026-11-23T25:00:00Z", "", "0", "-1", "²⁰²⁶-01-01",
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:00:00-05:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "0001-01-01T00:00:00+23:59",
+    "9999-12-31T00:00:00-23:59",
+    "2026-02-30T00:00:00Z",
+    "2026-11-23T25:00:00Z",
+    "",
+    "0",
+    "-1",
+    "²⁰²⁶-01-01",
 ]
-schemathesis.graphql.scalar("DateTime", (
-    st.sampled_from(_EXTREME_INSTANTS)
-    | st.datetimes(timezones=_OFFSETS).map(datetime.isoformat)
-    | st.text(max_size=30)
-).map(nodes.String))
+schemathesis.graphql.scalar(
+    "DateTime",
+    (
+        st.sampled_from(_EXTREME_INSTANTS)
+        | st.datetimes(timezones=_OFFSETS).map(datetime.isoformat)
+        | st.text(max_size=30)
+    ).map(nodes.String),
+)

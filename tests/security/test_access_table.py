@@ -43,8 +43,15 @@ from tests.security.conftest import Victim
 
 GRAPHQL = SCHEMA._schema
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
-SCALARS = {"Int": "1", "Float": "1.0", "String": '"x"', "Boolean": "false",
-           "DateTime": '"2026-01-01T00:00:00Z"', "Date": '"2026-01-01"', "JSON": "{}"}
+SCALARS = {
+    "Int": "1",
+    "Float": "1.0",
+    "String": '"x"',
+    "Boolean": "false",
+    "DateTime": '"2026-01-01T00:00:00Z"',
+    "Date": '"2026-01-01"',
+    "JSON": "{}",
+}
 
 
 def _literal(type_: GraphQLInputType, id_value: str) -> str:
@@ -57,8 +64,11 @@ def _literal(type_: GraphQLInputType, id_value: str) -> str:
     if isinstance(named, GraphQLEnumType):
         return next(iter(named.values))
     if isinstance(named, GraphQLInputObjectType):
-        parts = [f"{name}: {_literal(f.type, id_value)}"
-                 for name, f in named.fields.items() if is_non_null_type(f.type)]
+        parts = [
+            f"{name}: {_literal(f.type, id_value)}"
+            for name, f in named.fields.items()
+            if is_non_null_type(f.type)
+        ]
         return "{" + ", ".join(parts) + "}"
     if named.name == "ID":
         return f'"{id_value}"'
@@ -69,8 +79,11 @@ def _selection(type_name: str, field_name: str, id_value: str) -> str:
     owner = GRAPHQL.type_map[type_name]
     assert isinstance(owner, GraphQLObjectType)
     field = owner.fields[field_name]
-    args = [f"{n}: {_literal(a.type, id_value)}" for n, a in field.args.items()
-            if is_non_null_type(a.type)]
+    args = [
+        f"{n}: {_literal(a.type, id_value)}"
+        for n, a in field.args.items()
+        if is_non_null_type(a.type)
+    ]
     text = field_name + (f"({', '.join(args)})" if args else "")
     if is_composite_type(get_named_type(field.type)):
         text += " { __typename }"
@@ -118,24 +131,34 @@ def test_every_role_gets_exactly_the_fields_the_access_table_gives_it(
         query = _wrap(type_name, _selection(type_name, field_name, activity), victim)
         action = field_action(type_name, field_name)
         for role in ROLES:
-            body = served.post("/graphql", json={"query": query}, headers={
-                "Authorization": f"Bearer {victim.org.tokens[role]}"}).json()
+            body = served.post(
+                "/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {victim.org.tokens[role]}"},
+            ).json()
             codes = _codes(body)
             assert "INTERNAL_SERVER_ERROR" not in codes, (type_name, field_name, role, body)
             assert "GRAPHQL_VALIDATION_FAILED" not in codes, (query, body)
             refused = "FORBIDDEN" in codes
             if refused == (action in ROLE_ACTIONS[role]):
-                mismatches.append(f"{role} {type_name}.{field_name}: needs {action.value}, "
-                                  f"{'refused' if refused else 'allowed'}")
+                mismatches.append(
+                    f"{role} {type_name}.{field_name}: needs {action.value}, "
+                    f"{'refused' if refused else 'allowed'}"
+                )
     assert not mismatches, "\n".join(mismatches)
 
 
 def _mutation_record_type(name: str) -> str:
-    for word, record in (("Breach", "BreachIncident"), ("Authority", "BreachIncident"),
-                         ("DataSubjects", "BreachIncident"), ("Token", "ApiToken"),
-                         ("ProcessingActivity", "ProcessingActivity"),
-                         ("Disengage", "ProcessorEngagement"), ("Transfer", "Transfer"),
-                         ("Processor", "Processor")):
+    for word, record in (
+        ("Breach", "BreachIncident"),
+        ("Authority", "BreachIncident"),
+        ("DataSubjects", "BreachIncident"),
+        ("Token", "ApiToken"),
+        ("ProcessingActivity", "ProcessingActivity"),
+        ("Disengage", "ProcessorEngagement"),
+        ("Transfer", "Transfer"),
+        ("Processor", "Processor"),
+    ):
         if word.lower() in name.lower():
             return record
     return "Organization"
@@ -154,8 +177,11 @@ def test_every_mutation_is_forbidden_exactly_to_the_roles_the_access_table_says(
         args = ", ".join(f"{n}: {_literal(a.type, id_value)}" for n, a in field.args.items())
         query = f"mutation {{ {name}({args}) {{ __typename }} }}"
         for role in ROLES:
-            body = served.post("/graphql", json={"query": query}, headers={
-                "Authorization": f"Bearer {victim.org.tokens[role]}"}).json()
+            body = served.post(
+                "/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {victim.org.tokens[role]}"},
+            ).json()
             codes = _codes(body)
             assert "INTERNAL_SERVER_ERROR" not in codes, (name, role, body)
             assert "GRAPHQL_VALIDATION_FAILED" not in codes, (query, body)
@@ -169,23 +195,31 @@ def test_the_export_route_is_forbidden_exactly_to_the_roles_without_export(
     served: TestClient, victim: Victim
 ) -> None:
     for role in ROLES:
-        response = served.get("/export/ropa.json", params={"slug": victim.org.slug},
-                              headers={"Authorization": f"Bearer {victim.org.tokens[role]}"})
+        response = served.get(
+            "/export/ropa.json",
+            params={"slug": victim.org.slug},
+            headers={"Authorization": f"Bearer {victim.org.tokens[role]}"},
+        )
         allowed = Action.EXPORT in ROLE_ACTIONS[role]
         assert response.status_code == (200 if allowed else 403), (role, response.text)
 
 
 def _org_labels(text: str) -> set[str]:
-    return {s.labels["org_id"] for family in text_string_to_metric_families(text)
-            for s in family.samples if "org_id" in s.labels}
+    return {
+        s.labels["org_id"]
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if "org_id" in s.labels
+    }
 
 
 def test_per_organisation_metrics_need_the_metrics_token_or_admin(
     rt: Runtime, victim: Victim
 ) -> None:
     secret = "scrape-me-7f3a"
-    settings = replace(rt.settings, metrics_token_sha256=hashlib.sha256(secret.encode())
-                       .hexdigest())
+    settings = replace(
+        rt.settings, metrics_token_sha256=hashlib.sha256(secret.encode()).hexdigest()
+    )
     with TestClient(create_app(Runtime(settings))) as client:
         anonymous = client.get("/metrics")
         assert anonymous.status_code == 200
@@ -194,11 +228,11 @@ def test_per_organisation_metrics_need_the_metrics_token_or_admin(
         scraper = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
         assert victim.org.id in _org_labels(scraper.text)
         for role in ROLES:
-            seen = client.get("/metrics", headers={
-                "Authorization": f"Bearer {victim.org.tokens[role]}"})
+            seen = client.get(
+                "/metrics", headers={"Authorization": f"Bearer {victim.org.tokens[role]}"}
+            )
             assert seen.status_code == 200
-            assert bool(_org_labels(seen.text)) == (
-                Action.READ_METRICS in ROLE_ACTIONS[role]), role
+            assert bool(_org_labels(seen.text)) == (Action.READ_METRICS in ROLE_ACTIONS[role]), role
         wrong = client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
         assert wrong.status_code == 401
         assert wrong.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -38,9 +38,7 @@ ANY_TEXT = st.text(
     st.characters(codec=None, categories=None) | st.sampled_from(["\ud800", "\udfff", "\x00"]),
     max_size=40,
 )
-JSON_LEAVES = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | ANY_TEXT
-)
+JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | ANY_TEXT
 JSON_VALUES = st.recursive(
     JSON_LEAVES,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
@@ -49,9 +47,10 @@ JSON_VALUES = st.recursive(
 OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
 
 
-@given(st.text(max_size=200) | JSON_VALUES.map(
-    lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode()
-))
+@given(
+    st.text(max_size=200)
+    | JSON_VALUES.map(lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode())
+)
 def test_a_connection_cursor_decodes_to_two_strings_or_is_bad_user_input(cursor: str) -> None:
     try:
         value, record_id = reads._decode_cursor(cursor)
@@ -62,9 +61,17 @@ def test_a_connection_cursor_decodes_to_two_strings_or_is_bad_user_input(cursor:
     value.encode("utf-8")  # something a database can compare
 
 
-@pytest.mark.parametrize("cursor", [
-    [10**30, "x"], [{"a": 1}, "x"], [None, "x"], [[1], "x"], ["\ud800", "x"], ["a", "\x00"],
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        [10**30, "x"],
+        [{"a": 1}, "x"],
+        [None, "x"],
+        [[1], "x"],
+        ["\ud800", "x"],
+        ["a", "\x00"],
+    ],
+)
 def test_foreign_cursors_found_by_attack_are_bad_user_input(cursor: list[Any]) -> None:
     encoded = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
     with pytest.raises(ValidationError):
@@ -183,9 +190,14 @@ def test_arbitrary_bytes_as_a_body_are_never_a_500(
     served: tuple[TestClient, Org], body: bytes
 ) -> None:
     client, org = served
-    response = client.post("/graphql", content=body, headers={
-        "Authorization": f"Bearer {org.tokens['DPO']}", "Content-Type": "application/json",
-    })
+    response = client.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {org.tokens['DPO']}",
+            "Content-Type": "application/json",
+        },
+    )
     _answered_with_a_code(response)
 
 
@@ -195,12 +207,17 @@ def test_arbitrary_bytes_as_variables_are_never_a_500(
     served: tuple[TestClient, Org], variables: bytes
 ) -> None:
     client, org = served
-    query = (b'"query($s: String!, $a: String, $f: Int) { organization(slug: $s) '
-             b'{ name processors(after: $a, first: $f) { totalCount } } }"')
+    query = (
+        b'"query($s: String!, $a: String, $f: Int) { organization(slug: $s) '
+        b'{ name processors(after: $a, first: $f) { totalCount } } }"'
+    )
     response = client.post(
-        "/graphql", content=b'{"query":' + query + b',"variables":' + variables + b"}",
-        headers={"Authorization": f"Bearer {org.tokens['DPO']}",
-                 "Content-Type": "application/json"},
+        "/graphql",
+        content=b'{"query":' + query + b',"variables":' + variables + b"}",
+        headers={
+            "Authorization": f"Bearer {org.tokens['DPO']}",
+            "Content-Type": "application/json",
+        },
     )
     _answered_with_a_code(response)
 
@@ -212,31 +229,41 @@ def test_any_as_of_on_the_export_route_is_never_a_500(
 ) -> None:
     client, org = served
     response = client.get(
-        "/export/ropa.json", params={"slug": org.slug, "asOf": as_of},
+        "/export/ropa.json",
+        params={"slug": org.slug, "asOf": as_of},
         headers={"Authorization": f"Bearer {org.tokens['DPO']}"},
     )
     assert response.status_code < 500, response.text[:300]
 
 
-@pytest.mark.parametrize(("name", "body"), [
-    ("variables nested 200,000 deep",
-     b'{"query":"{__typename}","variables":{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}}"),
-    ("a body nested 300,000 deep", b"[" * 300_000 + b"]" * 300_000),
-    ("invalid UTF-8 in the body", b'{"query":"{__typename}\xff"}'),
-    ("invalid UTF-8 in a variable", b'{"query":"{__typename}","variables":{"a":"\xc3\x28"}}'),
-    ("a lone surrogate in a variable",
-     b'{"query":"{__typename}","variables":{"a":"\\ud800"}}'),
-    ("not JSON", b"hello"),
-    ("a batch", b'[{"query":"{__typename}"}]'),
-    ("no query", b'{"variables":{}}'),
-])
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        (
+            "variables nested 200,000 deep",
+            b'{"query":"{__typename}","variables":{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}}",
+        ),
+        ("a body nested 300,000 deep", b"[" * 300_000 + b"]" * 300_000),
+        ("invalid UTF-8 in the body", b'{"query":"{__typename}\xff"}'),
+        ("invalid UTF-8 in a variable", b'{"query":"{__typename}","variables":{"a":"\xc3\x28"}}'),
+        ("a lone surrogate in a variable", b'{"query":"{__typename}","variables":{"a":"\\ud800"}}'),
+        ("not JSON", b"hello"),
+        ("a batch", b'[{"query":"{__typename}"}]'),
+        ("no query", b'{"variables":{}}'),
+    ],
+)
 def test_malformed_bodies_are_bad_requests_in_graphqls_error_shape(
     served: tuple[TestClient, Org], name: str, body: bytes
 ) -> None:
     client, org = served
-    response = client.post("/graphql", content=body, headers={
-        "Authorization": f"Bearer {org.tokens['DPO']}", "Content-Type": "application/json",
-    })
+    response = client.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {org.tokens['DPO']}",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 400, name
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
@@ -247,17 +274,19 @@ def test_extreme_instants_are_bad_user_input_on_every_path(
 ) -> None:
     client, org = served
     auth = {"Authorization": f"Bearer {org.tokens['DPO']}"}
-    export = client.get("/export/ropa.json", params={"slug": org.slug, "asOf": as_of},
-                        headers=auth)
+    export = client.get("/export/ropa.json", params={"slug": org.slug, "asOf": as_of}, headers=auth)
     assert export.status_code == 400
     assert export.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     for query in (
-        'query($s: String!, $t: DateTime!) { organization(slug: $s, asOf: $t) { name } }',
-        'query($s: String!, $t: DateTime!) { organization(slug: $s) '
-        '{ changes(from: $t, to: $t) { entityType } } }',
+        "query($s: String!, $t: DateTime!) { organization(slug: $s, asOf: $t) { name } }",
+        "query($s: String!, $t: DateTime!) { organization(slug: $s) "
+        "{ changes(from: $t, to: $t) { entityType } } }",
     ):
-        body = client.post("/graphql", json={"query": query, "variables": {
-            "s": org.slug, "t": as_of}}, headers=auth).json()
+        body = client.post(
+            "/graphql",
+            json={"query": query, "variables": {"s": org.slug, "t": as_of}},
+            headers=auth,
+        ).json()
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
 
 
@@ -266,11 +295,15 @@ def test_foreign_ledger_cursors_are_bad_user_input(
     served: tuple[TestClient, Org], after: str
 ) -> None:
     client, org = served
-    body = client.post("/graphql", json={
-        "query": 'query($s: String!, $a: String) { organization(slug: $s) '
-                 '{ ledger { entries(after: $a) { edges { cursor } } } } }',
-        "variables": {"s": org.slug, "a": after},
-    }, headers={"Authorization": f"Bearer {org.tokens['DPO']}"}).json()
+    body = client.post(
+        "/graphql",
+        json={
+            "query": "query($s: String!, $a: String) { organization(slug: $s) "
+            "{ ledger { entries(after: $a) { edges { cursor } } } } }",
+            "variables": {"s": org.slug, "a": after},
+        },
+        headers={"Authorization": f"Bearer {org.tokens['DPO']}"},
+    ).json()
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
 
 

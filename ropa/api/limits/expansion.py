@@ -21,16 +21,18 @@ from ropa.api.limits.error import limit_error
 def rule(maximum: int) -> type[ValidationRule]:
     class MaxExpandedFieldsRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            found = expanded_size(
-                node.selection_set, fragments(self.context.document), {}, maximum
-            )
+            found = expanded_size(node.selection_set, fragments(self.context.document), {}, maximum)
             if found > maximum:
-                self.report_error(limit_error(
-                    "expandedFields", maximum, found,
-                    f"The operation holds more than {maximum} fields once its fragments are "
-                    f"spread; the limit is {maximum}. Spread each fragment fewer times.",
-                    node,
-                ))
+                self.report_error(
+                    limit_error(
+                        "expandedFields",
+                        maximum,
+                        found,
+                        f"The operation holds more than {maximum} fields once its fragments are "
+                        f"spread; the limit is {maximum}. Spread each fragment fewer times.",
+                        node,
+                    )
+                )
 
     return MaxExpandedFieldsRule
 
