@@ -25,7 +25,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z", re.ASCII)
 
 
-class NotUnicodeError(ValueError):
+class NotUnicodeError(rfc8785.CanonicalizationError):
     """A string holding a lone surrogate (e.g. decoded from the JSON escape `\\ud800`): it is
     not Unicode text, so it has no UTF-8 and no RFC 8785 form (RFC 8785 §3.2.2.2)."""
 
@@ -34,7 +34,7 @@ def canonical(obj: Any) -> bytes:
     """The RFC 8785 bytes of `obj`.
 
     Raises ValueError for a float or an integer with |n| >= 2^53 anywhere in `obj`,
-    NotUnicodeError (a ValueError) for a string with a lone surrogate, and TypeError for
+    NotUnicodeError (a ValueError, as rfc8785's own error) for a string with a lone surrogate, and TypeError for
     anything that is not JSON (dict keys must be strings).
     """
     if _check_value(obj):
