@@ -1,4 +1,5 @@
-"""Parsing and validating a GraphQL document in a worker thread, once per document.
+"""Parsing and validating a GraphQL document (GraphQL spec §2, §5) in a worker thread, once
+per document.
 
 Both are CPU work in proportion to the document (validation's overlapping-fields rule
 grows with the square of its fields: ~0.1 s for some 1,000-token documents), and on the
