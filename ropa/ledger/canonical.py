@@ -34,8 +34,8 @@ def canonical(obj: Any) -> bytes:
     """The RFC 8785 bytes of `obj`.
 
     Raises ValueError for a float or an integer with |n| >= 2^53 anywhere in `obj`,
-    NotUnicodeError (a ValueError, as rfc8785's own error) for a string with a lone surrogate, and TypeError for
-    anything that is not JSON (dict keys must be strings).
+    NotUnicodeError (a ValueError, and rfc8785's own error) for a string with a lone
+    surrogate, and TypeError for anything that is not JSON (dict keys must be strings).
     """
     if _check_value(obj):
         # Without floats, and with no member name outside the Basic Multilingual Plane
