@@ -23,6 +23,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 CACHE_SIZE = 256
+MAX_REMEMBERED_CHARS = 64 * 1024  # a longer document is parsed and validated every time
 
 
 class _Cache:
@@ -35,6 +36,9 @@ _caches: weakref.WeakKeyDictionary[GraphQLSchema, _Cache] = weakref.WeakKeyDicti
 
 
 def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    query = key[0] if isinstance(key, tuple) else key
+    if len(query) > MAX_REMEMBERED_CHARS:
+        return
     store[key] = value
     if len(store) > CACHE_SIZE:
         store.popitem(last=False)

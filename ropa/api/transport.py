@@ -38,6 +38,7 @@ from ropa.services.runtime import Runtime
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+MAX_REMEMBERED_CHARS = 64 * 1024
 MAX_TOKENS = 2_000  # only the operation's kind and name are read here: a longer document is
 # refused by the token limit (1,000) later; strawberry refuses a mutation sent by GET anyway
 
@@ -126,6 +127,8 @@ def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
     Remembered for the last documents (a parse is CPU work on the event loop)."""
     if not query:
         return None, name or "anonymous"
+    if len(query) > MAX_REMEMBERED_CHARS:  # not kept: 512 of them would hold too much
+        return _operation_of.__wrapped__(query, name)
     return _operation_of(query, name)
 
 
