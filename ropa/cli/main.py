@@ -123,10 +123,17 @@ def serve(
             log_config=logs,
         )
     else:
+        import gc
+
         from ropa.app import create_app
 
+        app = create_app(rt)
+        # what lives as long as the process (schema, app, modules) is never scanned again by
+        # the garbage collector: its pauses stay short while large requests are answered
+        gc.collect()
+        gc.freeze()
         uvicorn.run(
-            create_app(rt),
+            app,
             host=host,
             port=port,
             log_level="info",
