@@ -71,6 +71,8 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except (OperationalError, InternalError) as exc:
+            if not is_unavailable(exc):
+                raise  # e.g. a table gone missing: an internal error, not a retry
             raise unavailable(exc, "read") from None
 
     def write_session(self) -> Session:
@@ -104,6 +106,21 @@ def first_line(exc: BaseException) -> str:
     """The first line of a database error's own message: never its statement's parameters."""
     orig = getattr(exc, "orig", None) or exc
     return (str(orig).strip().splitlines() or [""])[0]
+
+
+_UNAVAILABLE_WORDS = ("locked", "busy", "readonly", "read-only", "disk", "full", "unable to open")
+
+
+def is_unavailable(exc: OperationalError | InternalError) -> bool:
+    """Whether the database, not the statement, failed: a lost or refused connection, a
+    server shutting down or terminating the backend (PostgreSQL), a busy, read-only or
+    full database (SQLite). Then a retry may succeed."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig or exc
+    if type(orig).__module__.startswith("psycopg"):
+        return True  # PostgreSQL's OperationalError/InternalError: the server or the link
+    return any(word in first_line(exc).lower() for word in _UNAVAILABLE_WORDS)
 
 
 def unavailable(exc: OperationalError | InternalError, doing: str) -> UnavailableError:
