@@ -34,6 +34,7 @@ from ropa.api.context import Context
 __all__ = ["CompiledExecution", "Unsupported", "execute_compiled", "plan_for"]
 
 PLAN_CACHE_SIZE = 256
+MAX_REMEMBERED_CHARS = 64 * 1024
 _plans: OrderedDict[tuple[int, str, str | None], OperationPlan | None] = OrderedDict()
 
 
@@ -56,6 +57,8 @@ async def plan_for(
         _plans.move_to_end(key)
         return _plans[key]
     plan = await asyncio.to_thread(_compile, schema, document, operation_name)
+    if len(query) > MAX_REMEMBERED_CHARS:
+        return plan  # not kept: 256 megabyte documents would hold too much
     _plans[key] = plan
     if len(_plans) > PLAN_CACHE_SIZE:
         _plans.popitem(last=False)
