@@ -29,13 +29,18 @@ from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.schema import build_schema
 from ropa.api.transport import GraphQLOverHTTP
 from ropa.config import Settings
-from ropa.errors import UnauthenticatedError, UserError, ValidationError
+from ropa.errors import UnauthenticatedError, UnavailableError, UserError, ValidationError
 from ropa.services import anchors, ledger_queries, ropa_export, signing_keys, tokens, witnessing
 from ropa.services.anchorer import Anchorer
 from ropa.services.runtime import Runtime
 from ropa.store.migrate import is_current
 
-_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+_STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "SERVICE_UNAVAILABLE": 503,
+}
 
 
 def _refusal(exc: UserError) -> Response:
@@ -63,7 +68,7 @@ class RopaGraphQL(GraphQL[Context, None]):
         if principal is None and header:
             try:
                 principal = await run_in_threadpool(tokens.authenticate, self.runtime, header)
-            except UnauthenticatedError:
+            except (UnauthenticatedError, UnavailableError):
                 principal = None
         return Context(
             runtime=self.runtime,
@@ -183,6 +188,7 @@ def create_app(
                     ResultCache(graphql_app, runtime, schema_id=compiled.schema_id(schema)),
                     runtime,
                     metrics,
+                    timeout=limits.request_timeout,
                 ),
                 runtime,
                 limits,

@@ -23,6 +23,7 @@ Durations are seconds (`90`), a number and unit (`90s`, `15m`, `1h`) or ISO 8601
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -151,6 +152,8 @@ class Settings:
     witnesses: tuple[WitnessEndpoint, ...] = ()
     witness_interval: float = DEFAULT_WITNESS_INTERVAL
     witness_timeout: float = DEFAULT_WITNESS_TIMEOUT
+    # SHA-256 (hex) of the bearer token that reads per-organisation metrics; never the token
+    metrics_token_sha256: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -168,4 +171,14 @@ class Settings:
             witnesses=parse_witnesses(os.environ.get("ROPA_WITNESSES", "")),
             witness_interval=_seconds("ROPA_WITNESS_INTERVAL", DEFAULT_WITNESS_INTERVAL),
             witness_timeout=_seconds("ROPA_WITNESS_TIMEOUT", DEFAULT_WITNESS_TIMEOUT),
+            metrics_token_sha256=_metrics_token_hash(),
         )
+
+
+def _metrics_token_hash() -> str | None:
+    """`ROPA_METRICS_TOKEN_SHA256`, or the SHA-256 of `ROPA_METRICS_TOKEN` (kept only hashed)."""
+    given = os.environ.get("ROPA_METRICS_TOKEN_SHA256")
+    if given:
+        return given.strip().lower()
+    token = os.environ.get("ROPA_METRICS_TOKEN")
+    return hashlib.sha256(token.encode()).hexdigest() if token else None

@@ -100,7 +100,7 @@ class ForbiddenError(UserError):
 
 
 class UnavailableError(UserError):
-    """Retry later: the change was not written (the database could not take it)."""
+    """Retry later: the database could not serve the request (a change was not written)."""
 
     code = "SERVICE_UNAVAILABLE"
 

@@ -1,12 +1,15 @@
 """Operating the service: Prometheus metrics, a request id on every request, JSON logs.
 
 - `/metrics` (Prometheus text format): GraphQL latency by operation name, errors by
-  `extensions.code`, HTTP requests by route and status, and per organisation the ledger's
-  size and the time of its newest checkpoint (read from the database when scraped); with
-  TSAs configured, `ropa_anchor_lag_seconds` (one gauge, no organisation label: how long
-  the oldest unstamped checkpoint of any organisation has waited) and
-  `ropa_anchor_failures_total` by TSA name; with witnesses configured,
-  `ropa_witness_failures_total` by witness name (docs/witnesses.md).
+  `extensions.code`, HTTP requests by route and status: no organisation is named in these,
+  and they are open to any scraper. Per organisation, the ledger's size and the time of its
+  newest checkpoint (read from the database when scraped) name every organisation's id,
+  so they are only for a scraper sending `Authorization: Bearer <ROPA_METRICS_TOKEN>` (or
+  an ADMIN token): `ropa.services.access` decides (READ_METRICS). A wrong token is 401.
+  With TSAs configured, `ropa_anchor_lag_seconds` (one gauge, no organisation label: how
+  long the oldest unstamped checkpoint of any organisation has waited) and
+  `ropa_anchor_failures_total` by TSA name; with witnesses configured, `ropa_witness_failures_total` by witness name
+  (docs/witnesses.md). These name no organisation and are open to any scraper.
 - `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
   back on the response and written on every log line of the request.
 - Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
@@ -39,7 +42,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ropa.services import anchors, operations
+from ropa.errors import UnavailableError, UserError
+from ropa.services import anchors, operations, tokens
+from ropa.services.access import Action, Principal, can
 from ropa.services.runtime import Runtime
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -59,8 +64,9 @@ access_log = logging.getLogger("ropa.access")
 class LedgerCollector(Collector):
     """Each organisation's ledger size and newest checkpoint time, read at scrape time."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, principal: Principal) -> None:
         self.runtime = runtime
+        self.principal = principal
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         size = GaugeMetricFamily(
@@ -71,7 +77,7 @@ class LedgerCollector(Collector):
             "Unix time of the organisation's newest signed checkpoint", labels=["org_id"],
         )
         try:
-            figures = operations.ledger_figures(self.runtime)
+            figures = operations.ledger_figures(self.runtime, self.principal)
         except Exception:  # noqa: BLE001  (a scrape must not fail with the database)
             logging.getLogger("ropa.metrics").warning("ledger figures unavailable")
             figures = []
@@ -140,10 +146,9 @@ class Metrics:
             ["witness"], registry=self.registry,
         )
         self._names: set[str] = set()
-        if runtime is not None:
-            self.registry.register(LedgerCollector(runtime))
-            if runtime.settings.tsas:
-                self.registry.register(AnchorCollector(runtime))
+        self.runtime = runtime
+        if runtime is not None and runtime.settings.tsas:
+            self.registry.register(AnchorCollector(runtime))
 
     def record_operation(
         self, name: str, kind: str, seconds: float, codes: Iterable[str]
@@ -156,8 +161,16 @@ class Metrics:
         for code in codes:
             self.errors.labels(code if _OPERATION_NAME.match(code) else "other").inc()
 
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    def exposition(self, principal: Principal | None = None) -> bytes:
+        """The metrics; per-organisation series only for a `principal` with READ_METRICS."""
+        found = generate_latest(self.registry)
+        if self.runtime is not None and principal is not None and can(
+            principal, Action.READ_METRICS
+        ):
+            per_org = CollectorRegistry()
+            per_org.register(LedgerCollector(self.runtime, principal))
+            found += generate_latest(per_org)
+        return found
 
 
 def note_operation(name: str) -> None:
@@ -199,8 +212,27 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
+        started_response = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # logged here, with the request id
+            # uvicorn would log it after this middleware, without the id: log it here,
+            # answer 500 in GraphQL's error shape, and let nothing else see it
+            logging.getLogger("ropa.api").error("unhandled error", exc_info=exc)
+            if not started_response:
+                body = json.dumps({"errors": [{"message": "Internal server error",
+                                               "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+                await send_with_id({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send_with_id({"type": "http.response.body", "body": body.encode()})
         finally:
             seconds = time.perf_counter() - started
             route = _route(scope)
@@ -227,8 +259,22 @@ def _route(scope: Any) -> str:
 def install(app: Starlette, metrics: Metrics) -> None:
     """Add `/metrics` and the request-context middleware to `app`."""
 
-    async def endpoint(_: Request) -> Response:
-        body = await run_in_threadpool(metrics.exposition)
+    async def endpoint(request: Request) -> Response:
+        principal: Principal | None = None
+        authorization = request.headers.get("authorization")
+        if authorization and metrics.runtime is not None:
+            try:
+                principal = await run_in_threadpool(
+                    tokens.authenticate_scraper, metrics.runtime, authorization
+                )
+            except UserError as exc:  # a wrong token (401), or the database away (503)
+                status = 503 if isinstance(exc, UnavailableError) else 401
+                refusal = json.dumps({"errors": [{
+                    "message": str(exc), "extensions": {"code": exc.code},
+                }]})
+                return Response(refusal, status_code=status, media_type="application/json",
+                                headers={"WWW-Authenticate": 'Bearer realm="ropa"'})
+        body = await run_in_threadpool(metrics.exposition, principal)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.router.routes.append(Route("/metrics", endpoint))
@@ -256,8 +302,19 @@ class JsonFormatter(logging.Formatter):
         if isinstance(http, dict):
             out.update(http)
         if record.exc_info:
-            out["error"] = self.formatException(record.exc_info)
+            out["error"] = _error_text(self, record.exc_info)
         return json.dumps(out, default=str)
+
+
+def _error_text(formatter: logging.Formatter, exc_info: Any) -> str:
+    """A traceback; for a database error only its type and first line, so neither the
+    statement's parameters nor any record content reaches a log."""
+    exc = exc_info[1]
+    if exc is not None and hasattr(exc, "statement") and hasattr(exc, "orig"):
+        orig = exc.orig or exc
+        first = (str(orig).strip().splitlines() or [""])[0]
+        return f"{type(orig).__name__}: {first}"
+    return formatter.formatException(exc_info)
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

@@ -53,7 +53,7 @@ class Context:
 
     def records_by_id(self, view: View, entity_type: str) -> DataLoader[str, Any]:
         def batch(ids: list[str]) -> list[Any]:
-            found = reads.by_ids(self.runtime, view, entity_type, ids)
+            found = reads.by_ids(self.runtime, self.principal, view, entity_type, ids)
             return [found.get(i) for i in ids]
 
         return self.loader(("id", view, entity_type), batch)
@@ -62,7 +62,9 @@ class Context:
         self, view: View, entity_type: str, parent_field: str
     ) -> DataLoader[str, list[dict[str, Any]]]:
         def batch(parent_ids: list[str]) -> list[Any]:
-            found = reads.by_parent(self.runtime, view, entity_type, parent_field, parent_ids)
+            found = reads.by_parent(
+                self.runtime, self.principal, view, entity_type, parent_field, parent_ids
+            )
             return [found.get(p, []) for p in parent_ids]
 
         return self.loader(("parent", view, entity_type, parent_field), batch)

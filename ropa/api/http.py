@@ -4,6 +4,7 @@
     CsrfPrevention  400  a request a cross-site page could send without a preflight
     SchemaReady     503  the database is missing, unreachable or not migrated
     Authentication  401  no token, or one that is unknown, revoked or expired
+                    503  the database could not be asked (SERVICE_UNAVAILABLE)
     RateLimit       429  the token's bucket is empty (Retry-After says for how long)
 
 Every refusal is JSON in GraphQL's error shape with `extensions.code`. The caller found
@@ -88,6 +89,9 @@ class Authentication:
             await send_error(
                 send, 401, "UNAUTHENTICATED", str(exc), headers={"WWW-Authenticate": challenge}
             )
+            return
+        except UnavailableError as exc:  # the database went away: not the caller's fault
+            await send_error(send, 503, exc.code, str(exc), headers={"Retry-After": "1"})
             return
         await self.app({**scope, PRINCIPAL_KEY: principal}, receive, send)
 

@@ -2,11 +2,16 @@
 key-header): a mutation sent again with the same key is answered, not applied again.
 
 - first use of a key: the request runs; its first committed change writes the key in the
-  same transaction (`ropa.services.idempotency`), and the answer is stored after it;
+  same transaction (`ropa.services.idempotency`), and the answer is stored after it when
+  it is complete (an answer with errors is never stored);
 - same key, same request (document, variables, operation name, token): the stored answer,
   with `Idempotent-Replayed: true`; no second change, no second ledger entry;
+- same key, same request, change applied but no answer stored (the process died between
+  the commit and the store, the store failed, or the answer had errors): after waiting up
+  to `WAIT_FOR_FIRST_SECONDS` for the first request, the answer is rebuilt from the change
+  (its receipts and ledger entry), stored, and sent with `Idempotent-Replayed: true`;
 - same key, another request: 422 with CONFLICT;
-- same key while the first is still being answered: 409 with CONFLICT, after a short wait.
+- the database unreachable: 503 with SERVICE_UNAVAILABLE (retry with the same key).
 
 A request that changed nothing (an error, or a change that was already so) leaves no key.
 """
@@ -14,6 +19,7 @@ A request that changed nothing (an error, or a change that was already so) leave
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -22,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.api.transport import Captured, capture
-from ropa.errors import UnauthenticatedError, ValidationError
+from ropa.errors import UnauthenticatedError, UnavailableError, ValidationError
 from ropa.services import idempotency, tokens
 from ropa.services.access import Principal
 from ropa.services.idempotency import Claim, Stored
@@ -30,6 +36,15 @@ from ropa.services.runtime import Runtime
 
 WAIT_FOR_FIRST_SECONDS = 5.0
 REPLAYED = "Idempotent-Replayed"
+
+
+def _complete(body: bytes) -> bool:
+    """Whether an answer is whole: JSON with data and no error."""
+    try:
+        result = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(result, dict) and not result.get("errors") and result.get("data") is not None
 
 
 def error(status: int, code: str, message: str, **extensions: Any) -> Captured:
@@ -52,22 +67,24 @@ class IdempotentRequests:
         if principal is None or principal.org_id is None:
             return await capture(app, scope, receive)  # answered as GraphQL would
         claim = Claim(principal.org_id, key, idempotency.fingerprint(fields, principal.actor.id))
-        stored = await self._lookup(claim)
-        if stored is None:
-            with idempotency.claiming(claim):
-                response = await capture(app, scope, receive)
-            if claim.committed:
-                await run_in_threadpool(
-                    idempotency.store_response, self.runtime, claim, response.status,
-                    response.body.decode("utf-8"),
-                )
-                return response
-            stored = await self._lookup(claim)  # a concurrent request with the key won
+        try:
+            stored = await self._lookup(claim)
             if stored is None:
-                return response  # nothing changed, so there is nothing to remember
-        return await self._replay(claim, stored)
+                with idempotency.claiming(claim):
+                    response = await capture(app, scope, receive)
+                if claim.committed:
+                    await self._store(claim, response)
+                    return response
+                stored = await self._lookup(claim)  # a concurrent request with the key won
+                if stored is None:
+                    return response  # nothing changed, so there is nothing to remember
+            return await self._replay(app, scope, receive, claim, stored)
+        except UnavailableError as exc:
+            return error(503, exc.code, f"{exc}; retry with the same Idempotency-Key")
 
-    async def _replay(self, claim: Claim, stored: Stored) -> Captured:
+    async def _replay(
+        self, app: Any, scope: Any, receive: Any, claim: Claim, stored: Stored
+    ) -> Captured:
         if stored.fingerprint != claim.fingerprint:
             return error(422, "CONFLICT", "this Idempotency-Key was used for a different request "
                          "(operation, variables or token): use a new key for a new request")
@@ -77,12 +94,27 @@ class IdempotentRequests:
             found = await self._lookup(claim)
             stored = found or stored
         if stored.response is None:
-            return error(409, "CONFLICT", "the request with this Idempotency-Key was applied but "
-                         "its answer is not available yet; retry", receipts=stored.receipts)
+            # applied, but its answer was lost: rebuild it from the change, never reapply
+            with idempotency.replaying(claim.org_id, stored.receipts):
+                response = await capture(app, scope, receive)
+            await self._store(claim, response)
+            response.extra[REPLAYED] = "true"
+            return response
         return Captured(
             stored.status_code or 200, [(b"content-type", b"application/json")],
             stored.response.encode("utf-8"), {REPLAYED: "true"},
         )
+
+    async def _store(self, claim: Claim, response: Captured) -> None:
+        """Keep a complete answer for the retries; one with errors is never kept."""
+        if response.status != 200 or not _complete(response.body):
+            return
+        # if the store fails, the answer goes out all the same; a retry rebuilds it
+        with contextlib.suppress(UnavailableError):
+            await run_in_threadpool(
+                idempotency.store_response, self.runtime, claim, response.status,
+                response.body.decode("utf-8"),
+            )
 
     async def _lookup(self, claim: Claim) -> Stored | None:
         return await run_in_threadpool(idempotency.lookup, self.runtime, claim.org_id, claim.key)

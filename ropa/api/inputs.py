@@ -16,6 +16,7 @@ from strawberry import UNSET
 
 from ropa.api import enums
 from ropa.api.ids import record_id
+from ropa.errors import FieldError, ValidationError
 from ropa.ledger.canonical import format_ts
 
 
@@ -24,17 +25,28 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def _plain(value: Any) -> Any:
+def instant(value: datetime, field: str) -> str:
+    """A DateTime argument as a ledger instant (a naive one is taken as UTC); one with no
+    UTC spelling (0001-01-01T00:00:00+05:00) is BAD_USER_INPUT on `field`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return format_ts(value)
+    except ValueError:
+        raise ValidationError(
+            FieldError(field, "an instant between 0001-01-01 and 9999-12-31 in UTC")
+        ) from None
+
+
+def _plain(value: Any, field: str = "input") -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return format_ts(value)
+        return instant(value, field)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, field) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_dict(value, full=True)
     return value
@@ -51,7 +63,7 @@ def to_dict(obj: Any, *, full: bool = False, skip: tuple[str, ...] = ()) -> dict
             if full:
                 out[_camel(f.name)] = None
             continue
-        out[_camel(f.name)] = _plain(value)
+        out[_camel(f.name)] = _plain(value, _camel(f.name))
     return out
 
 

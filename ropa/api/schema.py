@@ -7,7 +7,7 @@ Resolvers call the services (in a worker thread) and never touch the database th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -16,9 +16,11 @@ from strawberry.types import Info
 from ropa.api import inputs as i
 from ropa.api.context import Context
 from ropa.api.errors import ErrorCodes
+from ropa.api.field_access import guard
 from ropa.api.ids import from_global_id, record_id
 from ropa.api.limits import Limits
 from ropa.api.limits import extensions as limit_extensions
+from ropa.api.off_loop import OffLoop
 from ropa.api.scalars import SCALAR_OVERRIDES
 from ropa.api.types import (
     NODE_TYPES,
@@ -34,10 +36,11 @@ from ropa.api.types import (
     Receipt,
     Transfer,
 )
-from ropa.ledger.canonical import format_ts
+from ropa.errors import ConflictError
 from ropa.services import (
     activities,
     breaches,
+    idempotency,
     ledger_queries,
     organizations,
     policies,
@@ -62,16 +65,17 @@ def _receipt(change: Change) -> Receipt | None:
     )
 
 
-def _as_of(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return format_ts(value.astimezone(UTC))
+def _as_of(value: datetime | None, field: str = "asOf") -> str | None:
+    return None if value is None else i.instant(value, field)
+
+
+_REBUILD = Change(None, None, "")  # a retry whose change already committed (see `_payload`)
 
 
 async def _run(info: Info[Context, None], fn: Callable[..., Change], *args: Any) -> Change:
     ctx = info.context
+    if idempotency.replay() is not None:
+        return _REBUILD  # applied before: the answer is rebuilt, nothing is applied again
     return await ctx.in_thread(fn, ctx.runtime, ctx.principal, *args)  # type: ignore[no-any-return]
 
 
@@ -178,10 +182,23 @@ def _view(info: Info[Context, None], change: Change) -> reads.View:
 P = TypeVar("P")
 
 
-def _payload(
+async def _rebuilt(info: Info[Context, None], entity_type: str) -> Change:
+    ctx = info.context
+    found = idempotency.replay()
+    assert found is not None
+    state, receipt = await ctx.in_thread(
+        idempotency.rebuilt_change, ctx.runtime, ctx.principal, found, entity_type
+    )
+    return Change(state, receipt, entity_type)
+
+
+async def _payload(
     info: Info[Context, None], change: Change, payload: type[P], field: str, node: Any
 ) -> P:
-    """A mutation's payload: the record as the change left it, and its receipt."""
+    """A mutation's payload: the record as the change left it, and its receipt; for a
+    retry of an applied change, both as the ledger holds them."""
+    if change is _REBUILD:
+        change = await _rebuilt(info, node.__name__)
     record = node.of(change.record, _view(info, change))
     return payload(**{field: record, "receipt": _receipt(change)})
 
@@ -193,7 +210,7 @@ class Mutation:
         self, info: Info[Context, None], input: i.RegisterProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.register_processor, i.to_dict(input))
-        return _payload(info, c, ProcessorPayload, "processor", Processor)
+        return await _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def update_processor(
@@ -201,21 +218,21 @@ class Mutation:
     ) -> ProcessorPayload:
         rid = record_id(input.id, "Processor")
         c = await _run(info, processors.update_processor, rid, i.to_dict(input, skip=("id",)))
-        return _payload(info, c, ProcessorPayload, "processor", Processor)
+        return await _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def retire_processor(
         self, info: Info[Context, None], input: i.RetireProcessorInput
     ) -> ProcessorPayload:
         c = await _run(info, processors.retire_processor, record_id(input.id, "Processor"))
-        return _payload(info, c, ProcessorPayload, "processor", Processor)
+        return await _payload(info, c, ProcessorPayload, "processor", Processor)
 
     @strawberry.mutation
     async def create_processing_activity(
         self, info: Info[Context, None], input: i.CreateProcessingActivityInput
     ) -> ProcessingActivityPayload:
         c = await _run(info, activities.create_processing_activity, i.to_dict(input))
-        return _payload(
+        return await _payload(
             info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
@@ -227,7 +244,7 @@ class Mutation:
         c = await _run(
             info, activities.update_processing_activity, rid, i.to_dict(input, skip=("id",))
         )
-        return _payload(
+        return await _payload(
             info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
@@ -237,7 +254,7 @@ class Mutation:
     ) -> ProcessingActivityPayload:
         rid = record_id(input.id, "ProcessingActivity")
         c = await _run(info, activities.retire_processing_activity, rid)
-        return _payload(
+        return await _payload(
             info, c, ProcessingActivityPayload, "processing_activity", ProcessingActivity
         )
 
@@ -246,7 +263,9 @@ class Mutation:
         self, info: Info[Context, None], input: i.EngageProcessorInput
     ) -> ProcessorEngagementPayload:
         c = await _run(info, activities.engage_processor, input.as_data())
-        return _payload(info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement)
+        return await _payload(
+            info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement
+        )
 
     @strawberry.mutation
     async def disengage_processor(
@@ -254,14 +273,16 @@ class Mutation:
     ) -> ProcessorEngagementPayload:
         rid = record_id(input.id, "ProcessorEngagement")
         c = await _run(info, activities.disengage_processor, rid)
-        return _payload(info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement)
+        return await _payload(
+            info, c, ProcessorEngagementPayload, "engagement", ProcessorEngagement
+        )
 
     @strawberry.mutation
     async def record_transfer(
         self, info: Info[Context, None], input: i.RecordTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.record_transfer, input.as_data())
-        return _payload(info, c, TransferPayload, "transfer", Transfer)
+        return await _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def update_transfer(
@@ -269,21 +290,21 @@ class Mutation:
     ) -> TransferPayload:
         rid = record_id(input.id, "Transfer")
         c = await _run(info, transfers.update_transfer, rid, input.as_data())
-        return _payload(info, c, TransferPayload, "transfer", Transfer)
+        return await _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def remove_transfer(
         self, info: Info[Context, None], input: i.RemoveTransferInput
     ) -> TransferPayload:
         c = await _run(info, transfers.remove_transfer, record_id(input.id, "Transfer"))
-        return _payload(info, c, TransferPayload, "transfer", Transfer)
+        return await _payload(info, c, TransferPayload, "transfer", Transfer)
 
     @strawberry.mutation
     async def report_breach(
         self, info: Info[Context, None], input: i.ReportBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.report_breach, input.as_data())
-        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
+        return await _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def update_breach(
@@ -291,7 +312,7 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.update_breach, rid, input.as_data())
-        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
+        return await _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def notify_authority(
@@ -299,7 +320,7 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_authority, rid, i.to_dict(input, skip=("id",)))
-        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
+        return await _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def notify_data_subjects(
@@ -307,25 +328,22 @@ class Mutation:
     ) -> BreachIncidentPayload:
         rid = record_id(input.id, "BreachIncident")
         c = await _run(info, breaches.notify_data_subjects, rid, i.to_dict(input, skip=("id",)))
-        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
+        return await _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def close_breach(
         self, info: Info[Context, None], input: i.CloseBreachInput
     ) -> BreachIncidentPayload:
         c = await _run(info, breaches.close_breach, record_id(input.id, "BreachIncident"))
-        return _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
+        return await _payload(info, c, BreachIncidentPayload, "breach", BreachIncident)
 
     @strawberry.mutation
     async def publish_privacy_policy(
         self, info: Info[Context, None], input: i.PublishPrivacyPolicyInput
     ) -> PrivacyPolicyPayload:
         data = i.to_dict(input, skip=("text",))
-        ctx = info.context
-        c = await ctx.in_thread(
-            policies.publish_privacy_policy, ctx.runtime, ctx.principal, data, input.text
-        )
-        return _payload(info, c, PrivacyPolicyPayload, "privacy_policy", PrivacyPolicy)
+        c = await _run(info, policies.publish_privacy_policy, data, input.text)
+        return await _payload(info, c, PrivacyPolicyPayload, "privacy_policy", PrivacyPolicy)
 
     @strawberry.mutation(description="Change the caller's organisation (DPO or ADMIN).")
     async def update_organization(
@@ -334,13 +352,18 @@ class Mutation:
         ctx = info.context
         org_id = ctx.principal.org_id or ""
         c = await _run(info, organizations.update_organization, org_id, i.to_dict(input))
-        return _payload(info, c, OrganizationPayload, "organization", Organization)
+        return await _payload(info, c, OrganizationPayload, "organization", Organization)
 
     @strawberry.mutation(description="Issue a token (the DPO for its organisation, ADMIN for any).")
     async def create_token(
         self, info: Info[Context, None], input: i.CreateTokenInput
     ) -> CreateTokenPayload:
         ctx = info.context
+        if idempotency.replay() is not None:
+            raise ConflictError(
+                "the token was created, but its secret is shown only once: revoke it "
+                "(Organization.tokens lists it) and create another"
+            )
         org_id = (
             record_id(input.organization_id, "Organization", "organizationId")
             if input.organization_id
@@ -353,7 +376,7 @@ class Mutation:
             org_id,
             input.role.value,
             input.name,
-            _as_of(input.expires_at),
+            _as_of(input.expires_at, "expiresAt"),
         )
         return CreateTokenPayload(
             token=ApiToken.of(issued.change.state),
@@ -367,8 +390,11 @@ class Mutation:
     ) -> RevokeTokenPayload:
         ctx = info.context
         rid = record_id(input.id, "ApiToken")
-        org_id = await ctx.in_thread(tokens.token_org, ctx.runtime, ctx.principal, rid)
-        c = await ctx.in_thread(tokens.revoke_token, ctx.runtime, ctx.principal, org_id, rid)
+        if idempotency.replay() is not None:
+            c = await _rebuilt(info, "ApiToken")
+        else:
+            org_id = await ctx.in_thread(tokens.token_org, ctx.runtime, ctx.principal, rid)
+            c = await ctx.in_thread(tokens.revoke_token, ctx.runtime, ctx.principal, org_id, rid)
         return RevokeTokenPayload(
             token=ApiToken.of(c.state) if c.state else None, receipt=_receipt(c)
         )
@@ -384,14 +410,17 @@ def build_schema(*, introspection: bool = True, limits: Limits | None = None) ->
     extensions: list[Any] = [
         ErrorCodes,
         *limit_extensions(limits or Limits(), introspection=introspection),
+        OffLoop,  # last: parses and validates with every option and rule the others add
     ]
-    return RopaSchema(
+    built = RopaSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         types=list(NODE_TYPES.values()),
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    guard(built._schema)  # the role table's field checks (ropa.services.access)
+    return built
 
 
 schema = build_schema()

@@ -10,11 +10,19 @@ Wrapped around strawberry's view at `/graphql`:
   `application/json` such results stay 200, as the spec asks of legacy responses;
 - GET runs queries only: a mutation by GET is 405 with `Allow: POST`;
 - `Idempotency-Key` on a POST makes a mutation safe to retry (`ropa.api.idempotency`);
+- parameters are read strictly (`ropa.api.request_input`): a body that is not one JSON
+  object in UTF-8, a batch, a missing `query`, a nesting too deep is 400 with BAD_REQUEST;
+  any other refusal before GraphQL runs (e.g. 415) is put in GraphQL's error shape too;
+- a request still running after `timeout` seconds (`ROPA_REQUEST_TIMEOUT`, 10) is answered
+  503 with SERVICE_UNAVAILABLE; a mutation may still be applied: retry with the same
+  Idempotency-Key to learn its answer;
 - every operation is timed, and its error codes counted, by name (`ropa.observability`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -24,11 +32,15 @@ from urllib.parse import parse_qs
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 
 from ropa import observability
+from ropa.api.request_input import BadRequest, is_json, read_get, read_post
 from ropa.services.runtime import Runtime
 
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+MAX_REMEMBERED_CHARS = 64 * 1024
+MAX_TOKENS = 2_000  # only the operation's kind and name are read here: a longer document is
+# refused by the token limit (1,000) later; strawberry refuses a mutation sent by GET anyway
 
 
 @dataclass
@@ -110,11 +122,20 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
-    """The operation's type ('query', 'mutation', ...) and name, if the document parses."""
+    """The operation's type ('query', 'mutation', ...) and name, if the document parses.
+
+    Remembered for the last documents (a parse is CPU work on the event loop)."""
     if not query:
         return None, name or "anonymous"
+    if len(query) > MAX_REMEMBERED_CHARS:  # not kept: 512 of them would hold too much
+        return _operation_of.__wrapped__(query, name)
+    return _operation_of(query, name)
+
+
+@functools.lru_cache(maxsize=512)
+def _operation_of(query: str, name: str | None) -> tuple[str | None, str]:
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError:
         return None, name or "anonymous"
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -137,7 +158,7 @@ def request_fields(method: str, scope: Any, body: bytes) -> dict[str, Any]:
                 "operationName": params.get("operationName", [None])[0]}
     try:
         data = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -195,6 +216,26 @@ def bad_request(message: str) -> Captured:
     return Captured(400, [(b"content-type", b"application/json")], json.dumps(body).encode())
 
 
+def in_error_shape(response: Captured) -> Captured:
+    """A refusal the inner view answered in plain text (e.g. 415), in GraphQL's error shape."""
+    if response.status < 400 or response.content_type in (JSON, GRAPHQL_RESPONSE):
+        return response
+    message = response.body.decode("utf-8", "replace").strip() or "the request was refused"
+    refused = bad_request(message)
+    refused.status = response.status
+    return refused
+
+
+def timed_out(seconds: float) -> Captured:
+    body = {"errors": [{
+        "message": f"the request did not finish within {seconds:g} s; a mutation may still be "
+                   "applied: retry it with the same Idempotency-Key to learn its answer",
+        "extensions": {"code": "SERVICE_UNAVAILABLE"},
+    }]}
+    return Captured(503, [(b"content-type", b"application/json")], json.dumps(body).encode(),
+                    {"Retry-After": "1"})
+
+
 def method_not_allowed(operation: str) -> Captured:
     body = {"errors": [{
         "message": f"a {operation} cannot be sent with GET: send it with POST",
@@ -208,12 +249,14 @@ class GraphQLOverHTTP:
     """The transport rules above, around the GraphQL view `app`."""
 
     def __init__(
-        self, app: ASGIApp, runtime: Runtime, metrics: observability.Metrics | None = None
+        self, app: ASGIApp, runtime: Runtime, metrics: observability.Metrics | None = None,
+        timeout: float = 10.0,
     ) -> None:
         from ropa.api.idempotency import IdempotentRequests
 
         self.app = app
         self.metrics = metrics
+        self.timeout = timeout
         self.idempotent = IdempotentRequests(runtime)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -229,11 +272,17 @@ class GraphQLOverHTTP:
         if method == "POST":
             body = await _read_body(receive)
             receive = replaying(body)
-        fields = request_fields(method, scope, body)
-        if method == "GET" and not fields.get("query"):
+        if method == "GET" and "query" not in parse_qs(
+            scope.get("query_string", b"").decode("latin-1")
+        ):
             await self.app(scope, receive, send)  # the IDE page
             return
-        problem = malformed(fields)
+        problem: str | None = None
+        try:
+            fields = await _read_fields(method, scope, body, headers.get("content-type"))
+        except BadRequest as exc:
+            fields, problem = {}, str(exc)
+        problem = problem or malformed(fields)
         kind, name = (None, "malformed") if problem else operation_of(
             fields.get("query"), fields.get("operationName")
         )
@@ -241,12 +290,8 @@ class GraphQLOverHTTP:
             response = bad_request(problem)
         elif method == "GET" and kind in {"mutation", "subscription"}:
             response = method_not_allowed(kind)
-        elif method == "POST" and "idempotency-key" in headers:
-            response = await self.idempotent.run(
-                self.app, scope, receive, fields, headers["idempotency-key"]
-            )
         else:
-            response = await capture(self.app, scope, receive)
+            response = await self._answer(scope, receive, fields, headers, method)
         result: Any = None
         if response.content_type == JSON:
             try:
@@ -260,6 +305,41 @@ class GraphQLOverHTTP:
             )
         observability.note_operation(name)
         await response.send(send)
+
+
+    async def _answer(
+        self, scope: Any, receive: Any, fields: dict[str, Any], headers: dict[str, str],
+        method: str,
+    ) -> Captured:
+        """The inner app's answer, within the request time limit."""
+        if method == "POST" and "idempotency-key" in headers:
+            running = self.idempotent.run(
+                self.app, scope, receive, fields, headers["idempotency-key"]
+            )
+        else:
+            running = capture(self.app, scope, receive)
+        try:
+            response = await asyncio.wait_for(running, self.timeout or None)
+        except TimeoutError:
+            return timed_out(self.timeout)
+        return in_error_shape(response)
+
+
+INLINE_BODY_BYTES = 16 * 1024  # larger bodies are decoded off the event loop
+
+
+async def _read_fields(
+    method: str, scope: Any, body: bytes, content_type: str | None
+) -> dict[str, Any]:
+    """The request's parameters, read strictly; a body of another media type is left to the
+    view (which answers 415)."""
+    if method == "GET":
+        return read_get(scope.get("query_string", b""))
+    if not is_json(content_type):
+        return {}
+    if len(body) <= INLINE_BODY_BYTES:
+        return read_post(body)
+    return await asyncio.to_thread(read_post, body)
 
 
 async def _read_body(receive: Any) -> bytes:

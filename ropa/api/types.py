@@ -20,15 +20,14 @@ from strawberry.types import Info
 from ropa.api import enums
 from ropa.api.context import Context
 from ropa.api.ids import to_global_id
+from ropa.api.inputs import instant
 from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
 from ropa.errors import FieldError, ValidationError
-from ropa.ledger.canonical import format_ts
 from ropa.services import anchors as anchor_service
 from ropa.services import changes_report, ledger_queries, reads
 from ropa.services import findings as findings_service
 from ropa.services import tokens as token_service
-from ropa.services.access import Action, authorize, may_read
 from ropa.services.reads import View
 
 T = TypeVar("T")
@@ -200,12 +199,13 @@ async def findings_in(info: Info[Context, None], view: View) -> list[finding_rul
     task = info.context.memo.get(key)
     if task is None:
         task = asyncio.ensure_future(
-            info.context.in_thread(findings_service.findings, info.context.runtime, view)
+            info.context.in_thread(
+                findings_service.findings, info.context.runtime, info.context.principal, view
+            )
         )
         info.context.memo[key] = task
     found: list[finding_rules.Finding] = await task
-    # a finding about a breach tells of the breach: only for those who may read breaches
-    return [f for f in found if may_read(info.context.principal, f.entity_type)]
+    return found
 
 
 async def findings_about(
@@ -644,8 +644,8 @@ class RecordChange:
         )
 
 
-def _ts(value: datetime) -> str:
-    return format_ts(value if value.tzinfo else value.replace(tzinfo=UTC))
+def _ts(value: datetime, field: str) -> str:
+    return instant(value, field)
 
 
 # --- the organisation --------------------------------------------------------------------
@@ -690,7 +690,14 @@ class Organization(Node):
         make: Any,
     ) -> Connection[Any]:
         page = await info.context.in_thread(
-            reads.page, info.context.runtime, self.view, entity_type, filters, first, after
+            reads.page,
+            info.context.runtime,
+            info.context.principal,
+            self.view,
+            entity_type,
+            filters,
+            first,
+            after,
         )
         return Connection.of(page, make, self.view)
 
@@ -735,7 +742,6 @@ class Organization(Node):
         after: str | None = None,
         filter: BreachFilter | None = None,
     ) -> Connection[BreachIncident]:
-        authorize(info.context.principal, Action.READ_BREACHES, self.view.org_id)
         return await self._page(
             info, "BreachIncident", _filter_dict(filter), first, after, BreachIncident.of
         )
@@ -779,8 +785,8 @@ class Organization(Node):
             ctx.runtime,
             ctx.principal,
             self.view.org_id,
-            _ts(from_),
-            _ts(to),
+            _ts(from_, "from"),
+            _ts(to, "to"),
             entity_type,
         )
         return [RecordChange.of(r) for r in report.records]
@@ -811,14 +817,18 @@ class LedgerEntry:
     op: str
     entity_type: str
     entity_id: strawberry.ID
-    actor_id: str
-    actor_role: str
+    actor_id: str | None = strawberry.field(
+        description="Who made the change (AUDITOR, DPO, ADMIN; FORBIDDEN for other roles)."
+    )
+    actor_role: str | None = strawberry.field(description="The role of `actorId`.")
     before: strawberry.scalars.JSON | None
     after: strawberry.scalars.JSON | None
-    canonical: str = strawberry.field(description="The exact JCS bytes that were hashed.")
+    canonical: str | None = strawberry.field(
+        description="The exact JCS bytes that were hashed (they name the actor)."
+    )
     leaf_hash: str
-    signature: str
-    key_id: str
+    signature: str | None
+    key_id: str | None
 
     @classmethod
     def of(cls, e: ledger_queries.EntryView) -> LedgerEntry:
@@ -990,7 +1000,7 @@ class Ledger:
     async def entries(
         self, info: Info[Context, None], first: int = 50, after: str | None = None
     ) -> LedgerEntryConnection:
-        after_seq = int(after) if after is not None and after.isdigit() else None
+        after_seq = ledger_queries.entry_cursor(after)
         below = (await self._head(info)).size if self.as_of is not None else None
         rows = await info.context.in_thread(
             ledger_queries.entries,
@@ -1026,11 +1036,11 @@ class Ledger:
                 ctx.runtime, ctx.principal, self.org_id, seq, tree_size
             )
             root = ledger_queries.root_at(ctx.runtime, ctx.principal, self.org_id, tree_size)
-            leaf = ledger_queries.entries(ctx.runtime, ctx.principal, self.org_id, 1, seq - 1)
+            leaf = ledger_queries.leaf_hash(ctx.runtime, ctx.principal, self.org_id, seq)
             return InclusionProof(
                 seq=seq,
                 tree_size=tree_size,
-                leaf_hash=leaf[0].leaf_hash if leaf else "",
+                leaf_hash=leaf,
                 root_hash=root,
                 hashes=hashes,
             )

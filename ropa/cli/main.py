@@ -187,6 +187,14 @@ def org_create(
     typer.echo(f"created {slug} ({change.state['id']})")
 
 
+@app.command("access-table")
+def access_table() -> None:
+    """Print the role table of docs/security.md, as the code enforces it."""
+    from ropa.services.access import markdown_table
+
+    typer.echo(markdown_table(), nl=False)
+
+
 @app.command("export-schema")
 def export_schema(
     out: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path(

@@ -131,10 +131,17 @@ def _run(
     workers: int,
     on_serving: Callable[[], None],
 ) -> None:
+    import gc
+    import sys
+
     import uvicorn
 
     from ropa.observability import logging_config
 
+    # CPU work runs in worker threads (parsing, validation, planning): hand the GIL back to
+    # the event loop every millisecond instead of every 5, so health checks and small
+    # requests are answered promptly while a large document is validated
+    sys.setswitchinterval(0.001)
     logs = logging_config()  # JSON lines with the request id; never a header or a body
     if workers > 1:
         # the workers bind for themselves: the port was free a moment ago (`bind`)
@@ -154,8 +161,13 @@ def _run(
 
     from ropa.app import create_app
 
+    app = create_app(rt)
+    # what lives as long as the process (schema, app, modules) is never scanned again by
+    # the garbage collector: its pauses stay short while large requests are answered
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
-        create_app(rt),
+        app,
         host=host,
         port=port,
         log_level="info",

@@ -16,7 +16,8 @@ from typing import Any
 import rfc8785
 
 __all__ = [
-    "MAX_SAFE_INTEGER", "canonical", "format_ts", "is_canonical", "parse_json", "parse_ts",
+    "MAX_SAFE_INTEGER", "NotUnicodeError", "canonical", "format_ts", "is_canonical",
+    "parse_json", "parse_ts",
 ]
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -24,11 +25,17 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z", re.ASCII)
 
 
+class NotUnicodeError(rfc8785.CanonicalizationError):
+    """A string holding a lone surrogate (e.g. decoded from the JSON escape `\\ud800`): it is
+    not Unicode text, so it has no UTF-8 and no RFC 8785 form (RFC 8785 §3.2.2.2)."""
+
+
 def canonical(obj: Any) -> bytes:
     """The RFC 8785 bytes of `obj`.
 
     Raises ValueError for a float or an integer with |n| >= 2^53 anywhere in `obj`,
-    and TypeError for anything that is not JSON (dict keys must be strings).
+    NotUnicodeError (a ValueError, and rfc8785's own error) for a string with a lone
+    surrogate, and TypeError for anything that is not JSON (dict keys must be strings).
     """
     if _check_value(obj):
         # Without floats, and with no member name outside the Basic Multilingual Plane
@@ -42,7 +49,12 @@ def canonical(obj: Any) -> bytes:
             ).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: let the generic encoder judge it
-    return bytes(rfc8785.dumps(obj))
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except rfc8785.CanonicalizationError as exc:
+        if "UTF-8" in str(exc):
+            raise NotUnicodeError("a string holds a lone surrogate: not Unicode text") from None
+        raise
 
 
 def _check_value(obj: Any) -> bool:
@@ -152,7 +164,10 @@ def format_ts(moment: datetime) -> str:
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("ledger timestamps need a timezone-aware datetime")
-    u = moment.astimezone(UTC)
+    try:
+        u = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+        raise ValueError("the instant falls outside the years 0001 to 9999 in UTC") from None
     return (
         f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
         f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"

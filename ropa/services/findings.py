@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from ropa.domain.findings import AnchoringStatus, Finding, Snapshot, compute_findings
 from ropa.domain.instants import parse_instant
 from ropa.services import anchors, reads
+from ropa.services.access import SYSTEM_PRINCIPAL, Principal, may_read
 from ropa.services.reads import View
 from ropa.services.runtime import Runtime
 
@@ -27,7 +28,9 @@ def snapshot(rt: Runtime, view: View) -> Snapshot:
     def records(entity_type: str) -> list[dict[str, object]]:
         return reads.all_records(rt, view, entity_type)
 
-    organization = reads.by_ids(rt, view, "Organization", [view.org_id])[view.org_id]
+    organization = reads.by_ids(
+        rt, SYSTEM_PRINCIPAL, view, "Organization", [view.org_id]
+    )[view.org_id]
     return Snapshot(
         organization=organization,
         activities=records("ProcessingActivity"),
@@ -52,6 +55,8 @@ def _anchoring(rt: Runtime, view: View) -> AnchoringStatus | None:
     return AnchoringStatus(since, lag.tsa, rt.settings.anchor_alert_after)
 
 
-def findings(rt: Runtime, view: View) -> list[Finding]:
-    """Every finding about the organisation in `view`, most severe first."""
-    return compute_findings(snapshot(rt, view), judged_at(view))
+def findings(rt: Runtime, principal: Principal, view: View) -> list[Finding]:
+    """Every finding about the organisation in `view` that `principal` may read, most severe
+    first (a finding about a breach tells of the breach: only for those who may read it)."""
+    found = compute_findings(snapshot(rt, view), judged_at(view))
+    return [f for f in found if may_read(principal, f.entity_type)]

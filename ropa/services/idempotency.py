@@ -4,9 +4,15 @@ draft-ietf-httpapi-idempotency-key-header).
 A client sends `Idempotency-Key: <unique string>` with a mutation. The first request with a
 key runs; its key is written in the SAME database transaction as the change it makes (the
 write path's `Transaction(idempotency=...)`), so a crash can never keep one without the
-other. Its rendered answer is stored afterwards. A retry with the same key and the same
-request (document, variables, operation name, token) gets that first answer back without
-a second change or ledger entry; the same key with a different request is a CONFLICT.
+other. Its rendered answer is stored afterwards, if it is complete (an answer with errors
+is never stored). A retry with the same key and the same request (document, variables,
+operation name, token) gets that first answer back without a second change or ledger
+entry; the same key with a different request is a CONFLICT.
+
+When the change committed but its answer was never stored (the process died in between,
+the database went away, the answer had errors), the answer is rebuilt from what committed
+with the change: the receipts on the key's row name the ledger entry, and the entry holds
+the record's state as the change left it (`replaying`, `rebuilt_change`).
 
 Keys are scoped to the caller's organisation and kept outside the ledger.
 """
@@ -22,11 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import inspect, select, update
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import col
 
-from ropa.errors import FieldError, ValidationError
+from ropa.errors import ConflictError, FieldError, ValidationError
+from ropa.services.access import Principal, authorize, read_action
 from ropa.services.runtime import Runtime
-from ropa.store.database import WRITE_OPTION
+from ropa.store import ledger_store
+from ropa.store.database import WRITE_OPTION, unavailable
+from ropa.store.ledger_store import Receipt
 from ropa.store.tables import IdempotencyKey
 from ropa.store.write_path import now_ts
 
@@ -57,6 +67,18 @@ class Stored:
 
 
 _current: ContextVar[Claim | None] = ContextVar("ropa_idempotency_claim", default=None)
+
+
+@dataclass
+class Replay:
+    """A retry whose change committed but whose answer was lost: rebuild, never apply."""
+
+    org_id: str
+    receipts: list[dict[str, Any]]
+    used: bool = False
+
+
+_replay: ContextVar[Replay | None] = ContextVar("ropa_idempotency_replay", default=None)
 
 
 def check_key(key: str) -> str:
@@ -119,8 +141,58 @@ def record_for(org_id: str) -> IdempotencyKey | None:
     return claim.row
 
 
+@contextmanager
+def replaying(org_id: str, receipts: list[dict[str, Any]]) -> Iterator[Replay]:
+    """Answer one request from the change it already made (see the module docstring)."""
+    token = _replay.set(Replay(org_id, receipts))
+    try:
+        yield _replay.get()  # type: ignore[misc]
+    finally:
+        _replay.reset(token)
+
+
+def replay() -> Replay | None:
+    """The replay the current request is, if it is one."""
+    return _replay.get()
+
+
+def rebuilt_change(
+    rt: Runtime, principal: Principal, found: Replay, entity_type: str
+) -> tuple[dict[str, Any] | None, Receipt]:
+    """The state and receipt of the change `found` committed, for a mutation whose payload
+    is a record of `entity_type`: the last entry on it, as the ledger holds it.
+
+    A document with more than one mutation cannot be rebuilt from one change: CONFLICT.
+    """
+    if found.used:
+        raise ConflictError(
+            "this request was applied, but an answer to more than one mutation cannot be "
+            "rebuilt: read the records, or send each mutation with its own key"
+        )
+    found.used = True
+    receipts = [Receipt(**r) for r in found.receipts]
+    chosen = next((r for r in reversed(receipts) if r.entity_type == entity_type), None)
+    if chosen is None:
+        raise ConflictError("this request was applied, but its answer cannot be rebuilt")
+    authorize(principal, read_action(entity_type), found.org_id)
+    with rt.db.read() as conn:
+        rows = list(ledger_store.entries(conn, found.org_id, after=chosen.seq - 1, limit=1))
+    if not rows or rows[0].seq != chosen.seq:
+        raise ConflictError("this request was applied, but its answer cannot be rebuilt")
+    entry = json.loads(rows[0].canonical)
+    state = entry.get("after") if entry.get("after") is not None else entry.get("before")
+    return state, chosen
+
+
 def store_response(rt: Runtime, claim: Claim, status_code: int, body: str) -> None:
     """Keep the first answer, for the retries (outside the ledger, after the change)."""
+    try:
+        _store(rt, claim, status_code, body)
+    except (OperationalError, InternalError) as exc:
+        raise unavailable(exc, "write") from None
+
+
+def _store(rt: Runtime, claim: Claim, status_code: int, body: str) -> None:
     with rt.db.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
         conn.execute(
             update(IdempotencyKey)

@@ -114,6 +114,19 @@ def checkpoint_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> 
         return cosignature_store.note_at(conn, org_id, size)
 
 
+MAX_SEQ = (1 << 62) - 1  # beyond any ledger, and within every database's integer
+
+
+def entry_cursor(after: str | None) -> int | None:
+    """The seq an `entries` cursor names (its decimal digits); anything else is
+    BAD_USER_INPUT."""
+    if after is None:
+        return None
+    if not (0 < len(after) <= 19 and after.isascii() and after.isdigit()) or int(after) > MAX_SEQ:
+        raise ValidationError(FieldError("after", "not a cursor of this connection"))
+    return int(after)
+
+
 def entries(
     rt: Runtime,
     principal: Principal,
@@ -150,6 +163,18 @@ def _check_size(conn: Any, org_id: str, size: int, field: str) -> None:
     current = row.size if row else 0
     if size < 0 or size > current:
         raise ValidationError(FieldError(field, f"between 0 and the ledger size ({current})"))
+
+
+def leaf_hash(rt: Runtime, principal: Principal, org_id: str, seq: int) -> str:
+    """The leaf hash of entry `seq` ("" when there is none): part of a proof, so READ.
+
+    A hash tells nothing of the entry; its content is READ_LEDGER's (`entries`)."""
+    authorize(principal, Action.READ, org_id)
+    if seq < 0 or seq > MAX_SEQ:
+        return ""
+    with rt.db.read() as conn:
+        rows = list(ledger_store.entries(conn, org_id, after=seq - 1, limit=1))
+    return rows[0].leaf_hash.hex() if rows and rows[0].seq == seq else ""
 
 
 def inclusion_proof(

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import col
 
+from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
 from ropa.store.tables import LedgerHead
 
@@ -22,7 +23,9 @@ class LedgerFigures:
     last_checkpoint_at: float | None  # Unix time of the newest checkpoint
 
 
-def ledger_figures(rt: Runtime) -> list[LedgerFigures]:
+def ledger_figures(rt: Runtime, principal: Principal) -> list[LedgerFigures]:
+    """Every organisation's ledger size and newest checkpoint: READ_METRICS."""
+    authorize(principal, Action.READ_METRICS)
     with rt.db.read() as conn:
         rows = conn.execute(
             select(col(LedgerHead.org_id), col(LedgerHead.size), col(LedgerHead.last_ts))

@@ -153,7 +153,10 @@ def _states(table: type[VersionedRecord], rows: Iterable[Any]) -> list[dict[str,
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def by_ids(rt: Runtime, view: View, entity_type: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+def by_ids(
+    rt: Runtime, principal: Principal, view: View, entity_type: str, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     with rt.db.read() as conn:
         states = _fetch(conn, table, view, [col(table.id).in_(set(ids))])
@@ -161,9 +164,15 @@ def by_ids(rt: Runtime, view: View, entity_type: str, ids: list[str]) -> dict[st
 
 
 def by_parent(
-    rt: Runtime, view: View, entity_type: str, field: str, parent_ids: list[str]
+    rt: Runtime,
+    principal: Principal,
+    view: View,
+    entity_type: str,
+    field: str,
+    parent_ids: list[str],
 ) -> dict[str, list[dict[str, Any]]]:
     """Children of many parents at once, e.g. transfers by `activityId`."""
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     column = getattr(table, snake(field))
     with rt.db.read() as conn:
@@ -194,6 +203,7 @@ _ORDER = {
 
 def page(
     rt: Runtime,
+    principal: Principal,
     view: View,
     entity_type: str,
     filters: dict[str, Any],
@@ -201,6 +211,7 @@ def page(
     after: str | None,
 ) -> Page:
     """One page of a cursor connection (Relay), with the dashboard's filters."""
+    authorize(principal, read_action(entity_type), view.org_id)
     table = TABLE_BY_TYPE[entity_type]
     limit = DEFAULT_PAGE if first is None else first
     if limit < 0 or limit > MAX_PAGE:
@@ -269,12 +280,36 @@ def _encode_cursor(value: Any, record_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, record_id]).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[Any, str]:
+MAX_CURSOR_CHARS = 4096
+
+
+def _is_text(value: str) -> bool:
+    """Whether a database can compare `value`: Unicode (no lone surrogate) without NUL."""
     try:
-        value, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return value, str(record_id)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(FieldError("after", "not a cursor of this connection")) from exc
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (sort key, id) a cursor of `_encode_cursor` holds; anything else, however it
+    decodes, is BAD_USER_INPUT (sort keys and ids are strings: a number, list or null
+    would reach the database's comparison as a value of the wrong type)."""
+    refused = ValidationError(FieldError("after", "not a cursor of this connection"))
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise refused
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, TypeError, RecursionError):
+        raise refused from None
+    if not (
+        isinstance(decoded, list)
+        and len(decoded) == 2
+        and all(isinstance(part, str) and _is_text(part) for part in decoded)
+    ):
+        raise refused
+    return decoded[0], decoded[1]
 
 
 def _camel(name: str) -> str:

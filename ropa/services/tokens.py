@@ -8,6 +8,7 @@ token was last used is kept outside the ledger, at most once a minute per token.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -22,11 +23,19 @@ from ropa.errors import (
     ForbiddenError,
     NotFoundError,
     UnauthenticatedError,
+    UnavailableError,
     ValidationError,
 )
 from ropa.ledger.canonical import format_ts
 from ropa.services import reads
-from ropa.services.access import ROLES, Action, Principal, authorize, may_grant
+from ropa.services.access import (
+    METRICS_PRINCIPAL,
+    ROLES,
+    Action,
+    Principal,
+    authorize,
+    may_grant,
+)
 from ropa.services.changes import Change, existing, new_state, open_transaction, single
 from ropa.services.reads import View
 from ropa.services.runtime import Runtime
@@ -129,6 +138,18 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
     return Principal(Actor(token.id, token.role), token.org_id)
 
 
+def authenticate_scraper(rt: Runtime, authorization: str) -> Principal:
+    """The metrics scraper (`ROPA_METRICS_TOKEN`, compared by its SHA-256 in constant
+    time), or the principal of an API token."""
+    scheme, _, secret = authorization.partition(" ")
+    wanted = rt.settings.metrics_token_sha256
+    if scheme.lower() == "bearer" and wanted:
+        given = hashlib.sha256(secret.strip().encode()).hexdigest()
+        if hmac.compare_digest(given, wanted):
+            return METRICS_PRINCIPAL
+    return authenticate(rt, authorization)
+
+
 def _touch(rt: Runtime, token_id: str, now: str) -> None:
     """Note the token's use, at most once per `USAGE_RESOLUTION`.
 
@@ -138,8 +159,11 @@ def _touch(rt: Runtime, token_id: str, now: str) -> None:
     """
     cutoff = format_ts(datetime.now(UTC) - USAGE_RESOLUTION)
     stmt = select(_USAGE.c.last_used_at).where(_USAGE.c.token_id == token_id)
-    with rt.db.read() as conn:
-        seen = conn.execute(stmt).scalar_one_or_none()
+    try:
+        with rt.db.read() as conn:
+            seen = conn.execute(stmt).scalar_one_or_none()
+    except UnavailableError:
+        return  # logged by the store; the request goes on
     if seen is not None and seen >= cutoff:
         return
     try:

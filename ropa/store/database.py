@@ -7,6 +7,7 @@ extend it. PostgreSQL connections are pre-pinged so a restarted server is surviv
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +16,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session, create_engine
 
+from ropa.errors import UnavailableError
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
+log = logging.getLogger("ropa.store")
 WRITE_OPTION = "ropa_write"
 
 
@@ -45,6 +50,9 @@ class Database:
             engine_kw.setdefault("pool_pre_ping", True)
             engine_kw.setdefault("pool_size", 10)
             engine_kw.setdefault("max_overflow", 20)
+        # a failed statement's parameters (stored answers, token hashes, record contents)
+        # never reach an exception's text, so never a log line
+        engine_kw.setdefault("hide_parameters", True)
         self.engine: Engine = create_engine(self.url, **engine_kw)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -79,9 +87,18 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only connection in one transaction (one snapshot on both databases)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read-only connection in one transaction (one snapshot on both databases).
+
+        A lost connection (a terminated backend, a restarted server) or a database that
+        refuses is UnavailableError (SERVICE_UNAVAILABLE), for reads as for writes.
+        """
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except (OperationalError, InternalError) as exc:
+            if not is_unavailable(exc):
+                raise  # e.g. a table gone missing: an internal error, not a retry
+            raise unavailable(exc, "read") from None
 
     def write_session(self) -> Session:
         """A session whose transaction takes the write lock (SQLite: BEGIN IMMEDIATE)."""
@@ -108,3 +125,32 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error's own message: never its statement's parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [""])[0]
+
+
+_UNAVAILABLE_WORDS = ("locked", "busy", "readonly", "read-only", "disk", "full", "unable to open")
+
+
+def is_unavailable(exc: OperationalError | InternalError) -> bool:
+    """Whether the database, not the statement, failed: a lost or refused connection, a
+    server shutting down or terminating the backend (PostgreSQL), a busy, read-only or
+    full database (SQLite). Then a retry may succeed."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig or exc
+    if type(orig).__module__.startswith("psycopg"):
+        return True  # PostgreSQL's OperationalError/InternalError: the server or the link
+    return any(word in first_line(exc).lower() for word in _UNAVAILABLE_WORDS)
+
+
+def unavailable(exc: OperationalError | InternalError, doing: str) -> UnavailableError:
+    """A database that could not serve a `doing` ('read', 'write'): logged by the error's
+    first line only, answered SERVICE_UNAVAILABLE."""
+    name = type(getattr(exc, "orig", None) or exc).__name__
+    log.warning("database %s failed: %s: %s", doing, name, first_line(exc))
+    return UnavailableError("the database could not be reached; retry later")

@@ -33,7 +33,7 @@ from ropa.errors import (
     UnavailableError,
     ValidationError,
 )
-from ropa.ledger.canonical import format_ts, parse_ts
+from ropa.ledger.canonical import NotUnicodeError, canonical, format_ts, parse_ts
 from ropa.ledger.keys import SigningKey
 from ropa.store import ledger_store
 from ropa.store.database import Database
@@ -245,7 +245,15 @@ class Transaction:
             "before": before,
             "after": after,
         }
-        row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
+        try:
+            row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
+        except NotUnicodeError:
+            raise ValidationError(
+                FieldError(
+                    _not_unicode_field(after or before or {}) or entity_type,
+                    "holds text that is not Unicode (a lone surrogate, e.g. \\ud800)",
+                )
+            ) from None
         self.entries.append(row)
         return row.seq
 
@@ -319,6 +327,16 @@ def check_key(session: Session, key: SigningKey) -> None:
             f"the loaded signing key ({key.key_id.hex()}) is not the deployment's current key "
             f"({latest.key_id}, {latest.name}): load that key, or rotate with `ropa keys rotate`"
         )
+
+
+def _not_unicode_field(state: dict[str, Any]) -> str | None:
+    """The first field of `state` whose value has no UTF-8 form."""
+    for name, value in state.items():
+        try:
+            canonical(value)
+        except NotUnicodeError:
+            return name
+    return None
 
 
 def _uuid() -> str:

@@ -134,9 +134,9 @@ def test_findings_are_computed_once_per_request_and_view(
     calls: list[object] = []
     compute = findings_service.findings
 
-    def counting(rt: Runtime, view: Any) -> Any:
+    def counting(rt: Runtime, principal: Any, view: Any) -> Any:
         calls.append(view)
-        return compute(rt, view)
+        return compute(rt, principal, view)
 
     monkeypatch.setattr(findings_service, "findings", counting)
     body = gql(RECORDS, {"slug": org.slug}, token)["data"]["organization"]

@@ -116,3 +116,66 @@ def test_an_unusable_key_is_refused(http: TestClient, org: Org) -> None:
     response = post(http, org.tokens["EDITOR"], vendor("AWS"), "x" * 300)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def _applied_without_an_answer(
+    rt: Runtime, org: Org, variables: dict[str, Any], key: str, role: str = "EDITOR"
+) -> None:
+    """The change of a request with `key` committed, and the process died before its
+    answer was stored: what `kill -9` between the commit and `store_response` leaves."""
+    from ropa.api import inputs
+    from ropa.services import idempotency, processors
+
+    principal = org.as_role(role)
+    fields = {"query": REGISTER, "variables": variables, "operationName": None}
+    claim = idempotency.Claim(org.id, key, idempotency.fingerprint(fields, principal.actor.id))
+    data = inputs.to_dict(inputs.RegisterProcessorInput(**variables["input"]))
+    with idempotency.claiming(claim):
+        processors.register_processor(rt, principal, data)
+    assert claim.committed
+    stored = idempotency.lookup(rt, org.id, key)
+    assert stored is not None
+    assert stored.response is None
+
+
+def test_a_retry_after_a_crash_before_the_answer_was_stored_gets_the_rebuilt_answer(
+    http: TestClient, rt: Runtime, org: Org
+) -> None:
+    _applied_without_an_answer(rt, org, vendor("Crashed Vendor"), "crash-1")
+    records, size = counts(http, org)
+    retry = post(http, org.tokens["EDITOR"], vendor("Crashed Vendor"), "crash-1")
+    again = post(http, org.tokens["EDITOR"], vendor("Crashed Vendor"), "crash-1")
+
+    assert retry.status_code == 200, retry.text
+    body = retry.json()
+    assert "errors" not in body, body
+    payload = body["data"]["registerProcessor"]
+    assert payload["processor"]["name"] == "Crashed Vendor"
+    assert payload["receipt"]["seq"] == size - 1  # the change made before the crash
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == body  # stored now, and answered the same
+    assert counts(http, org) == (records, size)  # nothing applied twice
+
+
+def test_an_answer_with_errors_is_never_stored_nor_replayed(
+    http: TestClient, rt: Runtime, org: Org
+) -> None:
+    from ropa.services import idempotency
+
+    # the first mutation commits, the second is FORBIDDEN to an EDITOR: a partial answer
+    both = """mutation {
+      registerProcessor(input: {name: "Partial", country: "US"}) { processor { name } }
+      reportBreach(input: {title: "B", discoveredAt: "2026-11-01T00:00:00Z"}) { breach { id } }
+    }"""
+    headers = {"Authorization": f"Bearer {org.tokens['EDITOR']}",
+               "Idempotency-Key": "partial-1"}
+    records, size = counts(http, org)
+    first = http.post("/graphql", json={"query": both}, headers=headers).json()
+    assert [e["extensions"]["code"] for e in first["errors"]] == ["FORBIDDEN"]
+    assert counts(http, org) == (records + 1, size + 1)  # the first mutation committed
+    stored = idempotency.lookup(rt, org.id, "partial-1")
+    assert stored is not None
+    assert stored.response is None  # applied, but its answer had errors: not kept
+    retry = http.post("/graphql", json={"query": both}, headers=headers).json()
+    assert counts(http, org) == (records + 1, size + 1)  # the retry applied nothing
+    assert "INTERNAL_SERVER_ERROR" not in {e["extensions"]["code"] for e in retry["errors"]}

@@ -66,7 +66,7 @@ def test_metrics_count_operations_errors_and_ledger_sizes(http: TestClient, org:
                      headers=auth).json()["data"]["organization"]["ledger"]["size"]
     http.post("/graphql", json={"query": "{ nope }"}, headers=auth)
 
-    scraped = http.get("/metrics")
+    scraped = http.get("/metrics", headers={"Authorization": f"Bearer {org.tokens['ADMIN']}"})
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     samples = {

@@ -3,14 +3,18 @@
 Schemathesis counts every GraphQL error with a `path` as a server failure; here NOT_FOUND,
 FORBIDDEN and CONFLICT are answers the design asks for (another organisation's slug is
 NOT_FOUND, not null). A real failure is a 5xx, or an error the API had to mask as
-INTERNAL_SERVER_ERROR, or a response that is not GraphQL's JSON shape.
+INTERNAL_SERVER_ERROR, or a response that is not GraphQL's JSON shape. DateTime arguments
+are drawn from extreme instants too (below).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
 
 
 @schemathesis.check
@@ -29,3 +33,30 @@ def ropa_no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
         assert code, f"an error without extensions.code: {error}"
         assert code != "INTERNAL_SERVER_ERROR", f"masked internal error: {error}"
     return None
+
+
+# Instants at and past the ends of the range, with any offset, and text that is no instant:
+# `asOf`, `from`, `to` and every DateTime input must answer BAD_USER_INPUT, never a 500.
+_OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+_EXTREME_INSTANTS = [
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:00:00-05:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "0001-01-01T00:00:00+23:59",
+    "9999-12-31T00:00:00-23:59",
+    "2026-02-30T00:00:00Z",
+    "2026-11-23T25:00:00Z",
+    "",
+    "0",
+    "-1",
+    "²⁰²⁶-01-01",
+]
+schemathesis.graphql.scalar(
+    "DateTime",
+    (
+        st.sampled_from(_EXTREME_INSTANTS)
+        | st.datetimes(timezones=_OFFSETS).map(datetime.isoformat)
+        | st.text(max_size=30)
+    ).map(nodes.String),
+)

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from graphql import (
     GraphQLField,
@@ -33,6 +34,8 @@ from graphql import (
     get_named_type,
     get_nullable_type,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ropa.api.ids import to_global_id
 from ropa.config import Settings
@@ -210,4 +213,78 @@ def test_fuzzing_the_schema_finds_no_server_error(
     assert int(generated.group(1)) > 0
     logged = log.read_text()
     assert "internal error" not in logged.lower(), logged[-4000:]
+    assert "Traceback" not in logged, logged[-4000:]
+
+
+# --- raw bodies: what schemathesis, generating GraphQL documents, never sends --------------
+
+_LEAVES = (
+    st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=20)
+    | st.sampled_from([2**31, -(2**31) - 1, 2**53, 2**63, 10**30, 1e308, -0.0, "\x00"])
+    | st.none() | st.booleans()
+)
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@st.composite
+def _hostile_bodies(draw: st.DrawFn) -> bytes:
+    """A request body: valid JSON with extreme values or deep nesting, or invalid UTF-8
+    placed inside an otherwise valid request, or bytes that are no JSON at all."""
+    query = draw(st.sampled_from([
+        "query($s: String!, $a: String, $f: Int) { organization(slug: $s) "
+        "{ name processors(after: $a, first: $f) { totalCount } } }",
+        "query($s: String!, $t: DateTime) { organization(slug: $s, asOf: $t) { name } }",
+        "mutation($i: RegisterProcessorInput!) { registerProcessor(input: $i) "
+        "{ processor { id } } }",
+    ]))
+    kind = draw(st.sampled_from(["values", "nested", "utf8", "bytes"]))
+    if kind == "values":
+        variables = draw(st.dictionaries(
+            st.sampled_from(["s", "a", "f", "t", "i"]),
+            st.recursive(_LEAVES, lambda v: st.lists(v, max_size=3)
+                         | st.dictionaries(st.text(max_size=8), v, max_size=3), max_leaves=8),
+        ))
+        return json.dumps({"query": query, "variables": variables}).encode()
+    if kind == "nested":
+        depth = draw(st.sampled_from([63, 64, 65, 1023, 1025, 5000, 100_000]))
+        return b'{"query":' + json.dumps(query).encode() + b',"variables":{"i":' + (
+            _nested(depth) + b"}}")
+    if kind == "utf8":
+        bad = draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+                                    b"\xe2\x82", b"\\ud800", b"\\udfff\\ud800"]))
+        return (b'{"query":' + json.dumps(query).encode() + b',"variables":{"s":"acme'
+                + bad + b'"}}')
+    return draw(st.binary(max_size=200))
+
+
+@pytest.mark.slow
+def test_raw_hostile_bodies_find_no_server_error(
+    service: tuple[str, str, dict[str, list[str]], Path],
+) -> None:
+    """Invalid UTF-8, deep nesting and extreme values, in bodies sent to the running
+    service: each answered 4xx or with coded GraphQL errors, never a 5xx."""
+    url, token, _, log = service
+    failures: list[str] = []
+
+    @settings(max_examples=int(os.environ.get("ROPA_FUZZ_BODIES", "150")), deadline=None,
+              database=None, derandomize=True)
+    @given(body=_hostile_bodies())
+    def probe(body: bytes) -> None:
+        response = httpx.post(url, content=body, timeout=30, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            payload = response.json()
+        except ValueError:
+            failures.append(f"not JSON: {response.status_code} {body[:80]!r}")
+            return
+        codes = [(e.get("extensions") or {}).get("code") for e in payload.get("errors") or ()]
+        if response.status_code >= 500 or None in codes or "INTERNAL_SERVER_ERROR" in codes:
+            failures.append(f"{response.status_code} {codes} for {body[:80]!r}")
+
+    probe()
+    assert not failures, failures[:10]
+    logged = log.read_text()
     assert "Traceback" not in logged, logged[-4000:]

@@ -166,3 +166,29 @@ def test_cost_and_page_limits_hold_through_the_app_as_clients_reach_it(
                              headers=bearer(acme.tokens["VIEWER"])).json()
             assert body.get("data") is None, body
             assert body["errors"][0]["extensions"]["limit"]["name"] == limit
+
+
+def test_a_request_past_the_time_limit_is_answered_service_unavailable(
+    sqlite_rt: Runtime, acme: Org
+) -> None:
+    import sqlite3
+
+    from sqlalchemy import make_url
+
+    # another writer holds the database: the mutation waits for it (up to SQLite's 5 s)
+    holder = sqlite3.connect(make_url(sqlite_rt.db.url).database or "", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with client(sqlite_rt, Limits(request_timeout=1.0)) as http:
+            started = time.perf_counter()
+            response = http.post("/graphql", headers=bearer(acme.tokens["EDITOR"]), json={
+                "query": 'mutation { registerProcessor(input: {name: "Slow", country: "DE"}) '
+                         "{ processor { id } } }"})
+            took = time.perf_counter() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert codes(response) == ["SERVICE_UNAVAILABLE"]
+    assert "within 1 s" in response.json()["errors"][0]["message"]
+    assert took < 4.0

@@ -198,3 +198,44 @@ def test_every_operation_the_clients_send_is_within_the_limits(path: Path) -> No
     assert oversized_pages(schema, document, op, {}) == []
     cost = Estimate(schema, document, op, {}).total()
     assert cost <= DEFAULTS.max_cost, f"{path.stem} costs {cost}"
+
+
+def _spread_bomb(levels: int) -> str:
+    """Each fragment spreads the one below twice (once through an inline fragment)."""
+    frags = ["fragment F0 on Organization { name }"]
+    frags += [
+        f"fragment F{i} on Organization {{ ...F{i - 1} ... on Organization {{ ...F{i - 1} }} }}"
+        for i in range(1, levels + 1)
+    ]
+    return f'{{ organization(slug: "acme") {{ ...F{levels} }} }} ' + " ".join(frags)
+
+
+def test_a_fragment_bomb_is_refused_by_its_expanded_size() -> None:
+    found = limit_refusal(run(_spread_bomb(23)))
+    assert found["name"] == "expandedFields"
+    assert found["max"] == DEFAULTS.max_expanded_fields
+
+
+def test_every_limiter_and_the_planner_take_time_in_proportion_to_a_bombs_text() -> None:
+    import time
+
+    from ropa.api.compiled.plan import compile_operation
+    from ropa.api.limits.document import expanded_size, fragments
+    from ropa.api.limits.expansion import rule as expansion_rule
+
+    document = parse(_spread_bomb(40))  # 2**40 fields once expanded
+    op = operation(document, None)
+    assert op is not None
+    schema = SCHEMA._schema
+    checks = {
+        "depth": lambda: validate(schema, document, [depth_rule(DEFAULTS.max_depth)]),
+        "aliases": lambda: validate(schema, document, [aliases_rule(DEFAULTS.max_aliases)]),
+        "expanded": lambda: validate(schema, document, [expansion_rule(2000)]),
+        "cost": lambda: Estimate(schema, document, op, {}).total(),
+        "plan": lambda: compile_operation(schema, document, None),
+    }
+    for name, check in checks.items():
+        started = time.perf_counter()
+        check()
+        assert time.perf_counter() - started < 0.5, name
+    assert expanded_size(op.selection_set, fragments(document), {}, 10**6) == 10**6 + 1

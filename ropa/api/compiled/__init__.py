@@ -18,6 +18,7 @@ ones; tests/perf compares both on every operation in graphql/operations/.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,21 +34,31 @@ from ropa.api.context import Context
 __all__ = ["CompiledExecution", "Unsupported", "execute_compiled", "plan_for"]
 
 PLAN_CACHE_SIZE = 256
+MAX_REMEMBERED_CHARS = 64 * 1024
 _plans: OrderedDict[tuple[int, str, str | None], OperationPlan | None] = OrderedDict()
 
 
-def plan_for(
+def _compile(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> OperationPlan | None:
+    try:
+        return compile_operation(schema, document, operation_name)
+    except Unsupported:
+        return None
+
+
+async def plan_for(
     schema: GraphQLSchema, document: DocumentNode, query: str, operation_name: str | None
 ) -> OperationPlan | None:
-    """The compiled plan of this operation (None: not compilable), built once."""
+    """The compiled plan of this operation (None: not compilable), built once, and built in
+    a worker thread: planning is CPU work that must not hold the event loop."""
     key = (id(schema), query, operation_name)
     if key in _plans:
         _plans.move_to_end(key)
         return _plans[key]
-    try:
-        plan: OperationPlan | None = compile_operation(schema, document, operation_name)
-    except Unsupported:
-        plan = None
+    plan = await asyncio.to_thread(_compile, schema, document, operation_name)
+    if len(query) > MAX_REMEMBERED_CHARS:
+        return plan  # not kept: 256 megabyte documents would hold too much
     _plans[key] = plan
     if len(_plans) > PLAN_CACHE_SIZE:
         _plans.popitem(last=False)
@@ -59,7 +70,7 @@ async def execute_compiled(
     variables: dict[str, Any] | None, context: Context,
 ) -> dict[str, Any] | None:
     """The query's `data`, or None when the standard executor must answer instead."""
-    plan = plan_for(schema, document, query, operation_name)
+    plan = await plan_for(schema, document, query, operation_name)
     if plan is None:
         return None
     coerced = get_variable_values(

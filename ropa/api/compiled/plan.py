@@ -3,7 +3,9 @@
 `compile_operation` walks the operation's AST the way GraphQL's CollectFields does
 (spec §6.3.2: fields merged by response key, fragments applied when their type condition
 matches) and records, for every selection, the field definition and the plan of its
-sub-selection. What it cannot plan (mutations, subscriptions, introspection, directives
+sub-selection. As in CollectFields, a fragment is spread once per collection however often
+it is named, so a plan grows with the document's text, never with its expansion. What it
+cannot plan (mutations, subscriptions, introspection, directives
 on fragments) raises `Unsupported`, and the standard executor runs the operation instead.
 """
 
@@ -96,6 +98,7 @@ def _applies(type_: GraphQLObjectType, condition: str | None) -> bool:
 def _collect(
     type_: GraphQLObjectType, selection_set: SelectionSetNode,
     fragments: dict[str, FragmentDefinitionNode], into: dict[str, list[FieldNode]],
+    visited: set[str],
 ) -> None:
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
@@ -107,11 +110,15 @@ def _collect(
         if isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition.name.value if selection.type_condition else None
             if _applies(type_, condition):
-                _collect(type_, selection.selection_set, fragments, into)
+                _collect(type_, selection.selection_set, fragments, into, visited)
         elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments[selection.name.value]
+            name = selection.name.value
+            if name in visited:
+                continue  # spec §6.3.2: each fragment once per collection
+            visited.add(name)
+            fragment = fragments[name]
             if _applies(type_, fragment.type_condition.name.value):
-                _collect(type_, fragment.selection_set, fragments, into)
+                _collect(type_, fragment.selection_set, fragments, into, visited)
 
 
 def _object_plan(
@@ -119,8 +126,9 @@ def _object_plan(
     fragments: dict[str, FragmentDefinitionNode],
 ) -> ObjectPlan:
     collected: dict[str, list[FieldNode]] = {}
+    visited: set[str] = set()
     for selection_set in selection_sets:
-        _collect(type_, selection_set, fragments, collected)
+        _collect(type_, selection_set, fragments, collected, visited)
     fields: list[FieldPlan] = []
     conditional = False
     for key, nodes in collected.items():

@@ -58,6 +58,7 @@ from ropa.api.context import Context
 from ropa.api.ids import record_id, to_global_id
 from ropa.api.types import NODE_TYPES
 from ropa.services import reads
+from ropa.services.access import can, field_action
 from ropa.services.reads import View
 
 STATE, OBJECT = 0, 1
@@ -139,6 +140,8 @@ class Run:
     ) -> list[Any]:
         if f.definition is None:  # __typename
             return [parent.name] * len(sources)
+        if not can(self.context.principal, field_action(parent.name, f.name)):
+            raise Unsupported("refused by the role table: the standard executor says so")
         if f.name == "organization" and parent is self.schema.query_type:
             states, opened = await self._organization(f, len(sources))
             return await self._complete(f.return_type, f, states, STATE, opened)
@@ -342,7 +345,7 @@ async def _fetch_by_ids(
     missing = sorted({i for i in ids if i is not None and i not in known})
     if missing:
         found = await run.context.in_thread(
-            reads.by_ids, run.context.runtime, view, entity_type, missing
+            reads.by_ids, run.context.runtime, run.context.principal, view, entity_type, missing
         )
         for i in missing:
             known[i] = found.get(i)
@@ -364,7 +367,8 @@ def _children(entity_type: str, parent_field: str) -> Handler:
     ) -> tuple[list[Any], int]:
         ids = [s["id"] for s in states]
         grouped = await run.context.in_thread(
-            reads.by_parent, run.context.runtime, view, entity_type, parent_field, ids
+            reads.by_parent, run.context.runtime, run.context.principal, view, entity_type,
+            parent_field, ids,
         )
         return [grouped.get(i, []) for i in ids], STATE
 
@@ -391,7 +395,7 @@ def _connection(entity_type: str) -> Handler:
         out = []
         for _ in states:
             page = await run.context.in_thread(
-                reads.page, run.context.runtime, view, entity_type,
+                reads.page, run.context.runtime, run.context.principal, view, entity_type,
                 _filters(args.get("filter")), args.get("first"), args.get("after"),
             )
             out.append({

@@ -27,6 +27,8 @@ class Limits:
     max_body_bytes: int = 1 << 20  # privacy-policy texts are sent whole, to be hashed
     rate_per_second: float = 50.0  # per token; 0 turns rate limiting off
     rate_burst: int = 500
+    max_expanded_fields: int = 2000  # fields once every fragment is spread in place
+    request_timeout: float = 10.0  # seconds; 0 turns the time limit off
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -45,6 +47,8 @@ class Limits:
             max_body_bytes=get("ROPA_MAX_BODY_BYTES", d.max_body_bytes),
             rate_per_second=get("ROPA_RATE_LIMIT", d.rate_per_second, float),
             rate_burst=get("ROPA_RATE_BURST", d.rate_burst),
+            max_expanded_fields=get("ROPA_MAX_EXPANDED_FIELDS", d.max_expanded_fields),
+            request_timeout=get("ROPA_REQUEST_TIMEOUT", d.request_timeout, float),
         )
 
 
@@ -54,6 +58,7 @@ def extensions(limits: Limits, *, introspection: bool) -> list[Any]:
     from ropa.api.limits.cost import CostLimit
     from ropa.api.limits.depth import MaxDepth
     from ropa.api.limits.directives import MaxDirectives
+    from ropa.api.limits.expansion import MaxExpandedFields
     from ropa.api.limits.introspection import HideSuggestions, NoIntrospection
     from ropa.api.limits.page_size import PageSizeLimit
     from ropa.api.limits.root_fields import MaxRootFields
@@ -62,6 +67,7 @@ def extensions(limits: Limits, *, introspection: bool) -> list[Any]:
     found: list[Any] = [
         lambda: MaxTokens(limits.max_tokens),
         lambda: MaxDepth(limits.max_depth),
+        lambda: MaxExpandedFields(limits.max_expanded_fields),
         lambda: MaxAliases(limits.max_aliases),
         lambda: MaxRootFields(limits.max_root_fields),
         lambda: MaxDirectives(limits.max_directives),

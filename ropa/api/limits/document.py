@@ -81,3 +81,28 @@ def depth(
             default=0,
         )
     return memo[key]
+
+
+def expanded_size(
+    selection_set: SelectionSetNode | None, frags: dict[str, FragmentDefinitionNode],
+    memo: dict[str, int], cap: int,
+) -> int:
+    """How many fields `selection_set` holds with every spread written out in place, as
+    often as it is spread; each fragment's size is computed once (`memo`), and sizes stop
+    growing past `cap`, so a fragment bomb is measured in time proportional to its text.
+    """
+    total = 0
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            total += 1 + expanded_size(selection.selection_set, frags, memo, cap)
+        elif isinstance(selection, InlineFragmentNode):
+            total += expanded_size(selection.selection_set, frags, memo, cap)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name not in memo and name in frags:
+                memo[name] = 0  # a cycle (invalid anyway) counts nothing more
+                memo[name] = expanded_size(frags[name].selection_set, frags, memo, cap)
+            total += memo.get(name, 0)
+        if total > cap:
+            return cap + 1
+    return total
