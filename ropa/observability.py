@@ -9,7 +9,8 @@
   With TSAs configured, `ropa_anchor_lag_seconds` (one gauge, no organisation label: how
   long the oldest unstamped checkpoint of any organisation has waited) and
   `ropa_anchor_failures_total` by TSA name; with witnesses configured,
-  `ropa_witness_failures_total` by witness name (docs/witnesses.md). These name no organisation and are open to any scraper.
+  `ropa_witness_failures_total` by witness name (docs/witnesses.md). These name no
+  organisation and are open to any scraper.
 - `X-Request-Id`: taken from the request when it is a sane token, made up otherwise, sent
   back on the response and written on every log line of the request.
 - Logs are one JSON object per line. Nothing logs a header, a body or a query string, so
