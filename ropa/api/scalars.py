@@ -12,10 +12,22 @@ from __future__ import annotations
 from datetime import datetime
 from operator import methodcaller
 
-from strawberry.schema.types.base_scalars import wrap_parser
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
 from ropa.domain.instants import read_instant
+
+def _parse(value: object) -> datetime:
+    """A caller's instant; anything else is the caller's mistake (BAD_USER_INPUT), said so."""
+    if not isinstance(value, str):
+        raise GraphQLError(
+            f"DateTime: {value!r} is not a string", extensions={"code": "BAD_USER_INPUT"}
+        )
+    try:
+        return read_instant(value)
+    except ValueError as exc:
+        raise GraphQLError(f"DateTime: {exc}", extensions={"code": "BAD_USER_INPUT"}) from None
+
 
 DATETIME = ScalarDefinition(
     name="DateTime",
@@ -25,7 +37,7 @@ DATETIME = ScalarDefinition(
     ),
     specified_by_url=None,
     serialize=methodcaller("isoformat"),
-    parse_value=wrap_parser(read_instant, "DateTime"),
+    parse_value=_parse,
     parse_literal=None,
     origin=datetime,
 )

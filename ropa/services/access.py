@@ -174,6 +174,8 @@ def needed_by(action: Action) -> list[str]:
         found.append("`ropa keys rotate`")
     if action is Action.READ_METRICS:
         found.append("(also the holder of `ROPA_METRICS_TOKEN`)")
+    if action is Action.STATE_INSTANT:
+        found.append("no token: the system only (the demo loader, imports)")
     return found
 
 

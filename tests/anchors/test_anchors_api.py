@@ -119,7 +119,7 @@ def test_anchoring_failing_is_found_once_a_checkpoint_waits_past_the_threshold(
 
     def codes(runtime: Runtime) -> list[str]:
         view = view_of(runtime, org.as_role("DPO"), org.id)
-        return [f.code for f in findings.findings(runtime, view)]
+        return [f.code for f in findings.findings(runtime, org.as_role("DPO"), view)]
 
     assert "ANCHORING_FAILING" not in codes(patient)
     assert "ANCHORING_FAILING" in codes(strict)
