@@ -28,7 +28,16 @@ from typing import Any
 
 import httpx
 
-from bench.common import StatementCounter, database_url, in_org, median, ms, runtime, table
+from bench.common import (
+    StatementCounter,
+    apply_dashboard_limits,
+    database_url,
+    in_org,
+    median,
+    ms,
+    runtime,
+    table,
+)
 from bench.servers import POSTGRAPHILE_QUERY, postgraphile_server, ropa_server
 from ropa.api import compiled
 from ropa.api.context import Context
@@ -166,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--no-postgraphile", action="store_true")
     args = parser.parse_args(argv)
+    apply_dashboard_limits()
     rt = runtime(args.backend)
     print(f"backend: {args.backend}; organisation {SLUG}")
     in_process(rt, args.runs)

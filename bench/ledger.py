@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nacl.signing
 
-from bench.common import OUT, in_org, median, ms, percentile, runtime, table
+from bench.common import OUT, apply_dashboard_limits, in_org, median, ms, percentile, runtime, table
 from ropa.services import ledger_queries, reads
 from ropa.services.runtime import Runtime
 
@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunks", action="store_true", help="tune the verifier's chunks")
     parser.add_argument("--skip-verify", action="store_true")
     args = parser.parse_args(argv)
+    apply_dashboard_limits()
     rt = runtime(args.backend, "ledger")
     print(f"backend: {args.backend}; organisation {SLUG}")
     proof_figures(rt, args.samples)

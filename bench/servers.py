@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.common import KEY_FILE, OUT, ROOT
+from bench.common import DASHBOARD_ENV, KEY_FILE, OUT, ROOT
 
 PG_BENCH_SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS bench_pg;
@@ -104,8 +104,7 @@ def ropa_server(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
     environ = {
         **os.environ, "ROPA_DATABASE_URL": database_url, "ROPA_SIGNING_KEY_FILE": str(KEY_FILE),
-        "ROPA_MAX_PAGE": "1000", "ROPA_MAX_COST": "1000000", "ROPA_RATE_LIMIT": "0",
-        "ROPA_GRAPHIQL": "0", **env,
+        **DASHBOARD_ENV, "ROPA_GRAPHIQL": "0", **env,
     }
     log = open(OUT / "ropa-server.log", "ab")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(  # noqa: S603  (our own command line)
