@@ -194,28 +194,16 @@ def page(
 ) -> Page:
     """One page of a cursor connection (Relay), with the dashboard's filters."""
     table = TABLE_BY_TYPE[entity_type]
-    limit = DEFAULT_PAGE if first is None else first
-    if limit < 0 or limit > MAX_PAGE:
-        raise ValidationError(FieldError("first", f"between 0 and {MAX_PAGE}"))
-    sort_name, desc = _ORDER[entity_type]
-    sort_col = getattr(table, sort_name)
-    where = [visible(table, view), *_filters(table, view, filters)]
-    key = [func.coalesce(sort_col, ""), col(table.id)]
-    count_stmt = select(func.count()).select_from(table).where(*where)
-    stmt = select(*_state_columns(table)).where(*where)
-    if after:
-        value, last_id = _decode_cursor(after)
-        if desc:
-            stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, col(table.id) < last_id)))
-        else:
-            stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, col(table.id) > last_id)))
-    stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
+    limit = page_limit(first)
+    count_stmt, stmt = page_statements(
+        table, view, filters, limit, after, _state_columns(table)
+    )
     with rt.db.read() as conn:
         total = conn.execute(count_stmt).scalar_one()
         states = _states(table, conn.execute(stmt).all())
     has_next = len(states) > limit
     states = states[:limit]
-    sort_key = _camel(sort_name)
+    sort_key = _camel(_ORDER[entity_type][0])
     return Page(
         states=states,
         cursors=[_encode_cursor(st[sort_key] or "", st["id"]) for st in states],
@@ -223,6 +211,51 @@ def page(
         has_previous=after is not None,
         total=total,
     )
+
+
+def page_limit(first: int | None) -> int:
+    limit = DEFAULT_PAGE if first is None else first
+    if limit < 0 or limit > MAX_PAGE:
+        raise ValidationError(FieldError("first", f"between 0 and {MAX_PAGE}"))
+    return limit
+
+
+def page_statements(
+    table: type[VersionedRecord],
+    view: View,
+    filters: dict[str, Any],
+    limit: int,
+    after: str | None,
+    columns: Iterable[Any],
+) -> tuple[Any, Any]:
+    """The count and the page (`limit + 1` rows of `columns`, in cursor order) of a connection.
+
+    `page` selects the states; `json_reads` the same rows as JSON: one definition of which
+    rows a page holds and in what order.
+    """
+    sort_name, desc = _ORDER[table.entity_type]
+    sort_col = getattr(table, sort_name)
+    where = [visible(table, view), *_filters(table, view, filters)]
+    key = [func.coalesce(sort_col, ""), col(table.id)]
+    count_stmt = select(func.count()).select_from(table).where(*where)
+    stmt = select(*columns).select_from(table).where(*where)
+    if after:
+        value, last_id = _decode_cursor(after)
+        if desc:
+            stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, col(table.id) < last_id)))
+        else:
+            stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, col(table.id) > last_id)))
+    stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
+    return count_stmt, stmt
+
+
+def sort_column(table: type[VersionedRecord]) -> Any:
+    """The column a connection of `table` is ordered by (then by id), as in its cursors."""
+    return getattr(table, _ORDER[table.entity_type][0])
+
+
+def encode_cursor(value: Any, record_id: str) -> str:
+    return _encode_cursor(value or "", record_id)
 
 
 def _filters(
