@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 
 from ropa import observability
@@ -109,6 +111,7 @@ def preferred_media_type(accept: str | None) -> str:
     return GRAPHQL_RESPONSE if wanted > 0 and wanted >= legacy else JSON
 
 
+@lru_cache(maxsize=512)
 def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
     """The operation's type ('query', 'mutation', ...) and name, if the document parses."""
     if not query:
@@ -160,15 +163,22 @@ def error_codes(result: Any) -> list[str]:
     ]
 
 
-def conform(response: Captured, media_type: str) -> Captured:
+def parsed_errors(response: Captured) -> Any:
+    """The JSON result when it may hold errors, else None: an answer without the bytes
+    `"errors"` has none (a dashboard's answer is megabytes; nothing else needs it parsed)."""
+    if response.content_type != JSON or b'"errors"' not in response.body:
+        return None
+    try:
+        return orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def conform(response: Captured, media_type: str, result: Any = None) -> Captured:
     """Set the negotiated media type and the spec's status code on a GraphQL result."""
     if response.content_type != JSON or response.status != 200:
         return response
     if media_type == GRAPHQL_RESPONSE:
-        try:
-            result = json.loads(response.body)
-        except ValueError:
-            return response
         if is_request_error(result):
             response.status = 400
             result.pop("data", None)
@@ -247,13 +257,8 @@ class GraphQLOverHTTP:
             )
         else:
             response = await capture(self.app, scope, receive)
-        result: Any = None
-        if response.content_type == JSON:
-            try:
-                result = json.loads(response.body)
-            except ValueError:
-                result = None
-        response = conform(response, preferred_media_type(headers.get("accept")))
+        result = parsed_errors(response)
+        response = conform(response, preferred_media_type(headers.get("accept")), result)
         if self.metrics is not None:
             self.metrics.record_operation(
                 name, kind or "unknown", time.perf_counter() - started, error_codes(result)
