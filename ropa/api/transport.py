@@ -178,11 +178,10 @@ def conform(response: Captured, media_type: str, result: Any = None) -> Captured
     """Set the negotiated media type and the spec's status code on a GraphQL result."""
     if response.content_type != JSON or response.status != 200:
         return response
-    if media_type == GRAPHQL_RESPONSE:
-        if is_request_error(result):
-            response.status = 400
-            result.pop("data", None)
-            response.body = json.dumps(result).encode()
+    if media_type == GRAPHQL_RESPONSE and is_request_error(result):
+        response.status = 400
+        result.pop("data", None)
+        response.body = json.dumps(result).encode()
     response.headers = [(k, v) for k, v in response.headers if k.lower() != b"content-type"]
     response.headers.append((b"content-type", f"{media_type}; charset=utf-8".encode()))
     return response
