@@ -115,6 +115,12 @@ def percentile(xs: list[float], p: float) -> float:
     return ordered[k]
 
 
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) and cores, printed with every figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 

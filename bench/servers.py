@@ -119,6 +119,27 @@ def ropa_server(database_url: str, **env: str) -> Iterator[str]:
         log.close()
 
 
+@contextmanager
+def bare_server(body: bytes) -> Iterator[str]:
+    """`bench.bare` under uvicorn, serving `body`; yields its /graphql URL."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    body_file = OUT / "bare-body.json"
+    body_file.write_bytes(body)
+    port = free_port()
+    log = open(OUT / "bare-server.log", "ab")  # noqa: SIM115  (closed below)
+    process = subprocess.Popen(  # noqa: S603  (our own command line)
+        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(port),
+         "--log-level", "warning"],
+        env={**os.environ, "BENCH_BARE_BODY": str(body_file)}, stdout=log, stderr=log, cwd=ROOT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        _stop(process)
+        log.close()
+
+
 def install_postgraphile() -> Path:
     """PostGraphile v4 from npm, into bench/out/postgraphile (once)."""
     prefix = OUT / "postgraphile"
