@@ -121,6 +121,24 @@ def _forget(rt: Runtime, token_hash: str) -> None:
     _verified.pop((rt.settings.database_url, token_hash), None)
 
 
+def remembered(rt: Runtime, authorization: str | None) -> Principal | None:
+    """The principal of a token verified in the last VERIFIED_SECONDS, without a query
+    (None: `authenticate` must look)."""
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    key = (rt.settings.database_url, hash_token(secret.strip()))
+    found = _verified.get(key)
+    if found is None or found[0] <= time.monotonic():
+        return None
+    _, principal, expires_at = found
+    if expires_at is not None and expires_at <= format_ts(datetime.now(UTC)):
+        return None
+    return principal
+
+
 def authenticate(rt: Runtime, authorization: str | None) -> Principal:
     """The principal behind an `Authorization: Bearer <token>` header."""
     if not authorization:

@@ -59,3 +59,12 @@ def test_a_remembered_token_that_expires_is_refused(rt: Runtime, org: Org) -> No
     time.sleep(1.6)
     with pytest.raises(UnauthenticatedError):
         tokens.authenticate(rt, header)
+
+
+def test_only_a_token_verified_a_moment_ago_is_remembered(rt: Runtime, org: Org) -> None:
+    header = f"Bearer {org.tokens['EDITOR']}"
+    assert tokens.remembered(rt, "Bearer ropa_never-issued") is None
+    assert tokens.remembered(rt, None) is None
+    principal = tokens.authenticate(rt, header)
+    assert tokens.remembered(rt, header) == principal
+    assert tokens.remembered(rt, f"Basic {org.tokens['EDITOR']}") is None
