@@ -18,11 +18,21 @@ import os
 import typing
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -53,6 +63,8 @@ class View:
     org_id: str
     size: int
     as_of: str | None = None  # the instant asked for, if any
+    # the database read ("postgresql": a past view uses the interval index); not compared
+    backend: str | None = field(default=None, compare=False)
 
     @property
     def is_current(self) -> bool:
@@ -69,14 +81,23 @@ class Page:
 
 
 def visible(table: type[VersionedRecord], view: View) -> ColumnElement[bool]:
-    # Two branches on (org_id, valid_to), each an index condition of `ix_<table>_current`
-    # (PostgreSQL ORs two bitmap scans): still-current rows, and rows replaced at or after
-    # the view. Written as one `valid_from < size` range, the planner could scan every
-    # version of the organisation (its whole history) to answer the present.
+    # The present: two branches on (org_id, valid_to), each an index condition of
+    # `ix_<table>_current` (PostgreSQL ORs two bitmap scans): still-current rows, and rows
+    # replaced at or after the view. Written as one `valid_from < size` range, the planner
+    # could scan every version of the organisation (its whole history) to answer it.
     org, since, until = col(table.org_id), col(table.valid_from), col(table.valid_to)
-    return or_(
+    branches = or_(
         and_(org == view.org_id, until.is_(None), since < view.size),
         and_(org == view.org_id, until >= view.size, since < view.size),
+    )
+    if view.is_current or view.backend != "postgresql":
+        return branches
+    # The past on PostgreSQL: the versions whose [valid_from, valid_to) holds the view's
+    # last entry, a containment the GiST index `ix_<table>_valid` (migration 0008) answers
+    # in one probe, where the branches above read every version replaced since.
+    return and_(
+        org == view.org_id,
+        func.int8range(since, until).op("@>")(cast(literal(view.size - 1), BigInteger)),
     )
 
 
@@ -115,7 +136,8 @@ def _view(conn: Connection, org_id: str, as_of: str | None) -> View:
         if head is None:
             raise NotFoundError("organization not found")
         return View(org_id, head.size)
-    return View(org_id, ledger_store.size_at(conn, org_id, as_of), as_of)
+    size = ledger_store.size_at(conn, org_id, as_of)
+    return View(org_id, size, as_of, backend=conn.dialect.name)
 
 
 def _fetch(

@@ -1,0 +1,48 @@
+"""asOf by interval: a GiST index over each version's [valid_from, valid_to) per organisation.
+
+`reads.visible` answers a past view with `int8range(valid_from, valid_to) @> N - 1`, which
+this index finds in one probe, however long the history. PostgreSQL only (btree_gist puts
+org_id in the same GiST index); SQLite keeps the (org_id, valid_to) and (org_id,
+valid_from) indexes.
+
+Revision ID: 0008
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+VERSIONED = (
+    "organization",
+    "privacy_policy",
+    "processing_activity",
+    "processor",
+    "processor_engagement",
+    "transfer",
+    "breach_incident",
+    "api_token",
+)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    for table in VERSIONED:
+        op.execute(
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_valid ON {table}"
+            " USING gist (org_id, int8range(valid_from, valid_to))"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in VERSIONED:
+        op.execute(f"DROP INDEX IF EXISTS ix_{table}_valid")
