@@ -33,6 +33,7 @@ import orjson
 
 from bench.common import (
     StatementCounter,
+    analyze,
     apply_dashboard_limits,
     database_url,
     in_org,
@@ -122,15 +123,6 @@ def _rate(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[st
     return n / (time.perf_counter() - started)
 
 
-def _analyze(url: str) -> None:
-    """Fresh planner statistics (as autovacuum keeps them), for both servers alike."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
-                         autocommit=True) as conn:
-        conn.execute("ANALYZE")
-
-
 def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> None:
     principal = in_org(rt, SLUG)
     secret = tokens.create_token(rt, SYSTEM_PRINCIPAL, principal.org_id or "", "DPO",
@@ -143,7 +135,7 @@ def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> 
                    "variables": {"org": principal.org_id, "first": 1000}}
     url = database_url(backend)
     if backend == "postgresql":
-        _analyze(url)
+        analyze(url)
     rows: list[tuple[str, ...]] = []
     with ropa_server(url) as ours, httpx.Client(timeout=120) as client:
         first_ours, r = _post(client, ours, ours_body, cold_headers)
