@@ -1,9 +1,10 @@
-"""asOf by interval: a GiST index over each version's [valid_from, valid_to) per organisation.
+"""asOf by interval: GiST indexes over each version's [valid_from, valid_to).
 
-`reads.visible` answers a past view with `int8range(valid_from, valid_to) @> N - 1`, which
-this index finds in one probe, however long the history. PostgreSQL only (btree_gist puts
-org_id in the same GiST index); SQLite keeps the (org_id, valid_to) and (org_id,
-valid_from) indexes.
+`reads.visible` answers a past view with `int8range(valid_from, valid_to) @> N - 1`:
+`ix_<table>_valid` (org_id, range) finds an organisation's records at N, and
+`ix_<table>_id_valid` (id, range) one record at N (a reference), each in one probe however
+long the history. PostgreSQL only (btree_gist puts the uuid in the same GiST index);
+SQLite keeps the (org_id, valid_to) and (org_id, valid_from) indexes.
 
 Revision ID: 0008
 Revises: 0003
@@ -35,10 +36,11 @@ def upgrade() -> None:
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     for table in VERSIONED:
-        op.execute(
-            f"CREATE INDEX IF NOT EXISTS ix_{table}_valid ON {table}"
-            " USING gist (org_id, int8range(valid_from, valid_to))"
-        )
+        for name, column in (("valid", "org_id"), ("id_valid", "id")):
+            op.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_{table}_{name} ON {table}"
+                f" USING gist ({column}, int8range(valid_from, valid_to))"
+            )
 
 
 def downgrade() -> None:
@@ -46,3 +48,4 @@ def downgrade() -> None:
         return
     for table in VERSIONED:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_valid")
+        op.execute(f"DROP INDEX IF EXISTS ix_{table}_id_valid")
