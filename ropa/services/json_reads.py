@@ -23,6 +23,7 @@ from sqlalchemy import Text, case, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from ropa.services import reads
 from ropa.services.access import Principal, authorize, read_action
@@ -204,7 +205,7 @@ class _Sql:
             return (
                 select(
                     func.coalesce(
-                        func.json_agg(aggregate_order_by(node, child.id)),
+                        func.json_agg(aggregate_order_by(node, col(child.id))),
                         literal_column("'[]'::json"),
                     )
                 )
