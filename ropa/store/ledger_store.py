@@ -149,11 +149,16 @@ def read_head(conn: Connection, org_id: str) -> LedgerHead | None:
 
 
 def size_at(conn: Connection, org_id: str, ts: str) -> int:
-    """How many entries the ledger held at instant `ts` (entries with ts <= the instant)."""
+    """How many entries the ledger held at instant `ts` (entries with ts <= the instant).
+
+    An entry's ts is never earlier than the previous one's (LEDGER-SPEC), so the last entry
+    by (ts, seq) is the last by seq: one probe of `ix_ledger_entry_ts` from the instant
+    down, where ordering by seq alone walks back over every entry written after it.
+    """
     stmt = (
         select(col(LedgerEntry.seq))
         .where(col(LedgerEntry.org_id) == org_id, col(LedgerEntry.ts) <= ts)
-        .order_by(col(LedgerEntry.seq).desc())
+        .order_by(col(LedgerEntry.ts).desc(), col(LedgerEntry.seq).desc())
         .limit(1)
     )
     seq = conn.execute(stmt).scalar_one_or_none()
