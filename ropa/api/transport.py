@@ -111,9 +111,17 @@ def preferred_media_type(accept: str | None) -> str:
     return GRAPHQL_RESPONSE if wanted > 0 and wanted >= legacy else JSON
 
 
-@lru_cache(maxsize=512)
 def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
-    """The operation's type ('query', 'mutation', ...) and name, if the document parses."""
+    """The operation's type ('query', 'mutation', ...) and name, if the document parses.
+
+    Remembered for the documents clients repeat (up to 16 KiB each, 512 of them), so the
+    transport and the result cache parse a request's document once between them."""
+    if query is not None and len(query) > 16 * 1024:
+        return _operation_of(query, name)
+    return _remembered_operation(query, name)
+
+
+def _operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
     if not query:
         return None, name or "anonymous"
     try:
@@ -130,6 +138,9 @@ def operation_of(query: str | None, name: str | None) -> tuple[str | None, str]:
     kind = {OperationType.QUERY: "query", OperationType.MUTATION: "mutation",
             OperationType.SUBSCRIPTION: "subscription"}[op.operation]
     return kind, op.name.value if op.name else (name or "anonymous")
+
+
+_remembered_operation = lru_cache(maxsize=512)(_operation_of)
 
 
 def request_fields(method: str, scope: Any, body: bytes) -> dict[str, Any]:
