@@ -190,7 +190,7 @@ class _Sql:
         if isinstance(f, Children):
             child = aliased(TABLE_BY_TYPE[f.record.entity_type])
             parent = getattr(child, snake(f.parent_field))
-            where = [reads.visible(child, self.view), parent == table.id]
+            where = [reads.visible(child, self.view, self.sqlite), parent == table.id]
             node = self.object(child, f.record)
             if self.sqlite:
                 inner = (
@@ -217,7 +217,7 @@ class _Sql:
             fk = getattr(table, snake(f.field))
             found = (
                 select(self.object(target, f.record))
-                .where(reads.visible(target, self.view), target.id == fk)
+                .where(reads.visible(target, self.view, self.sqlite), target.id == fk)
                 .limit(1)
                 .scalar_subquery()
             )

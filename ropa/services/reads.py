@@ -34,6 +34,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import col
 
 from ropa.errors import FieldError, NotFoundError, ValidationError
@@ -80,12 +82,23 @@ class Page:
     total: int
 
 
-def visible(table: type[VersionedRecord], view: View) -> ColumnElement[bool]:
+def visible(
+    table: type[VersionedRecord], view: View, by_key: bool = False
+) -> ColumnElement[bool]:
+    """The versions of `table` that make up `view`.
+
+    `by_key` (SQLite only): the caller finds the rows by another indexed key (a parent's
+    id, a record's id), so the organisation is written `+org_id`, which SQLite never
+    answers from an index: without statistics it would otherwise scan the organisation's
+    rows for every lookup. The rows are the same.
+    """
     # The present: two branches on (org_id, valid_to), each an index condition of
     # `ix_<table>_current` (PostgreSQL ORs two bitmap scans): still-current rows, and rows
     # replaced at or after the view. Written as one `valid_from < size` range, the planner
     # could scan every version of the organisation (its whole history) to answer it.
     org, since, until = col(table.org_id), col(table.valid_from), col(table.valid_to)
+    if by_key:
+        org = UnaryExpression(org, operator=operators.custom_op("+"))
     branches = or_(
         and_(org == view.org_id, until.is_(None), since < view.size),
         and_(org == view.org_id, until >= view.size, since < view.size),
