@@ -96,7 +96,8 @@ def visible(
     # `ix_<table>_current` (PostgreSQL ORs two bitmap scans): still-current rows, and rows
     # replaced at or after the view. Written as one `valid_from < size` range, the planner
     # could scan every version of the organisation (its whole history) to answer it.
-    org, since, until = col(table.org_id), col(table.valid_from), col(table.valid_to)
+    org: Any = col(table.org_id)
+    since, until = col(table.valid_from), col(table.valid_to)
     if by_key:
         org = UnaryExpression(org, operator=operators.custom_op("+"))
     branches = or_(
