@@ -30,6 +30,9 @@ from ropa.services.runtime import Runtime
 
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# set in the ASGI scope by whoever answers from a store of error-free answers (the result
+# cache): the answer needs no scan for errors
+ERROR_FREE = "ropa.error_free"
 JSON = "application/json"
 
 
@@ -267,7 +270,7 @@ class GraphQLOverHTTP:
             )
         else:
             response = await capture(self.app, scope, receive)
-        result = parsed_errors(response)
+        result = None if scope.get(ERROR_FREE) else parsed_errors(response)
         response = conform(response, preferred_media_type(headers.get("accept")), result)
         if self.metrics is not None:
             self.metrics.record_operation(
