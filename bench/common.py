@@ -2,8 +2,10 @@
 
 Everything generated lives in `bench/out/` (git-ignored): the SQLite databases, the
 signing key, exported bundles, the npm cache for PostGraphile. PostgreSQL databases are
-`ropa_bench` (dashboard and mutations) and `ropa_bench_ledger` (the 1,000,000-entry
-ledger) on `ROPA_BENCH_POSTGRES_URL` (default: the local server).
+`ropa_bench` (dashboard and mutations) and `ropa_bench_ledger` (the ledger set) on
+`ROPA_BENCH_POSTGRES_URL` (default: the local server). When that URL names a database
+(`postgresql://host/mine`), the dashboard set lives in it and the ledger set in
+`mine_ledger`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from ropa.services.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-PG_SERVER = os.environ.get("ROPA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 KEY_FILE = OUT / "signing.key"
 
 DATABASES = {
@@ -36,10 +37,37 @@ DATABASES = {
 }
 
 
+# The dashboard deployment's settings (docs/performance.md): one page holds every activity,
+# the cost limit fits it, and rate limiting is off. Servers get them in their environment
+# (bench.servers); in-process runs get them from `apply_dashboard_limits`.
+DASHBOARD_ENV = {"ROPA_MAX_PAGE": "1000", "ROPA_MAX_COST": "1000000", "ROPA_RATE_LIMIT": "0"}
+
+
+def apply_dashboard_limits() -> None:
+    """The dashboard deployment's limits in this process (bench commands only)."""
+    from ropa.api.limits import page_size
+    from ropa.services import reads
+
+    os.environ.update(DASHBOARD_ENV)
+    reads.MAX_PAGE = page_size.MAX_PAGE = int(DASHBOARD_ENV["ROPA_MAX_PAGE"])
+
+
+def postgres_server() -> tuple[str, str | None]:
+    """`ROPA_BENCH_POSTGRES_URL` split into the server and the database it names, if any."""
+    url = os.environ.get("ROPA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    name = path.split("?", 1)[0].strip("/") if slash else ""
+    return f"{scheme}{sep}{authority}", name or None
+
+
 def database_url(backend: str, name: str = "main") -> str:
     pg_name, sqlite_file = DATABASES[name]
     if backend == "postgresql":
-        return f"{PG_SERVER.rstrip('/')}/{pg_name}"
+        server, chosen = postgres_server()
+        if chosen is not None:
+            pg_name = chosen if name == "main" else f"{chosen}_{name}"
+        return f"{server}/{pg_name}"
     if backend == "sqlite":
         return f"sqlite:///{OUT / sqlite_file}"
     raise SystemExit(f"unknown backend {backend!r}: postgresql or sqlite")
@@ -85,6 +113,22 @@ def percentile(xs: list[float], p: float) -> float:
         return float("nan")
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def analyze(url: str) -> None:
+    """PostgreSQL as autovacuum keeps it (dead versions gone, fresh planner statistics),
+    before timing: a generator's bulk updates leave it otherwise for a while."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) and cores, printed with every figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def ms(seconds: float) -> str:

@@ -8,28 +8,42 @@ and the same data served by PostGraphile v4, side by side in one run.
 Prints, for graphql/operations/DashboardActivities.graphql with `first: 1000` on bench-1k
 (1,000 activities, 2 legal bases, 3 engagements with their processor and a transfer each):
 
-- in process: the standard executor (graphql-core through strawberry) against the
-  compiled one, and the SQL statements each sends, at 100 and at 1,000 activities;
-- over HTTP: cold requests (`Cache-Control: no-cache`, so every one executes) against
-  PostGraphile's, interleaved, medians and their ratio; then warm repeats (served from the
-  result cache, with and without If-None-Match) against PostGraphile's repeats, as
-  requests per second and their ratio;
-- the full DashboardOverview (with findings, breaches and the ledger head) for reference.
+- in process, to the answer's bytes: the standard executor (graphql-core through
+  strawberry), the compiled one building values in Python, and the compiled one with the
+  connection's JSON written by the database (`ropa.services.json_reads`), with the SQL
+  statements each sends, at 100 and at 1,000 activities, and the full DashboardOverview;
+- over HTTP, cold (`Cache-Control: no-cache`, so every request executes) against
+  PostGraphile's, interleaved, medians and their ratio (after `ANALYZE`, for both);
+- over HTTP, warm: result-cache hits against the same bytes served by a bare Starlette
+  route (`bench.bare`) under the same uvicorn, interleaved; and hits and 304s per second.
+
+The machine's load averages are printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
-from bench.common import StatementCounter, database_url, in_org, median, ms, runtime, table
-from bench.servers import POSTGRAPHILE_QUERY, postgraphile_server, ropa_server
+from bench.common import (
+    StatementCounter,
+    analyze,
+    apply_dashboard_limits,
+    database_url,
+    in_org,
+    load,
+    median,
+    ms,
+    runtime,
+    table,
+)
+from bench.servers import POSTGRAPHILE_QUERY, bare_server, postgraphile_server, ropa_server
 from ropa.api import compiled
 from ropa.api.context import Context
 from ropa.api.limits import Limits
@@ -43,37 +57,49 @@ SLUG = "bench-1k"
 
 
 def in_process(rt: Runtime, runs: int) -> list[tuple[str, ...]]:
-    """Standard against compiled execution, without HTTP; statements per request."""
+    """The three executors without HTTP, each to the bytes of the answer; statements sent."""
     schema = compiled.enable(build_schema(limits=Limits.from_env()))
     principal = in_org(rt, SLUG)
     counter = StatementCounter(rt.db.engine)
     rows: list[tuple[str, ...]] = []
+    modes = {  # name -> Context flags
+        "standard": {"compiled": False},
+        "compiled": {"compiled": True, "json_reads": False},
+        "database JSON": {"compiled": True, "splice_json": True},
+    }
 
-    def run(name: str, variables: dict[str, Any], fast: bool) -> tuple[float, int, int]:
+    def run(name: str, variables: dict[str, Any], flags: dict[str, bool]) -> tuple[float, int, int]:
         query = (OPERATIONS / f"{name}.graphql").read_text()
-        context = Context(runtime=rt, principal_or_none=principal, compiled=fast)
+        context = Context(runtime=rt, principal_or_none=principal, **flags)
         with counter.counting():
             started = time.perf_counter()
             result = asyncio.run(
                 schema.execute(query, variable_values=variables, context_value=context)
             )
+            body = orjson.dumps({"data": result.data})
             took = time.perf_counter() - started
         assert not result.errors, result.errors
-        return took, counter.count, len(json.dumps(result.data))
+        return took, counter.count, len(body)
 
     for name, first in (("DashboardActivities", 100), ("DashboardActivities", 1000),
                         ("DashboardOverview", 100)):
         variables = {"slug": SLUG, "first": first}
-        run(name, variables, True)  # plans, pools and caches warmed
-        standard = [run(name, variables, False) for _ in range(max(1, runs // 2))]
-        fast = [run(name, variables, True) for _ in range(runs)]
-        s, f = median([t for t, _, _ in standard]), median([t for t, _, _ in fast])
+        for flags in modes.values():
+            run(name, variables, flags)  # plans, pools and caches warmed
+        timings = {}
+        for mode, flags in modes.items():
+            repeat = max(1, runs // 2) if mode == "standard" else runs
+            timings[mode] = [run(name, variables, flags) for _ in range(repeat)]
+        m = {mode: median([t for t, _, _ in found]) for mode, found in timings.items()}
         rows.append((
-            f"{name} first={first}", ms(s), ms(f), f"{s / f:.2f}x",
-            f"{standard[0][1]} / {fast[0][1]}", f"{fast[0][2] / 1e6:.2f} MB",
+            f"{name} first={first}", ms(m["standard"]), ms(m["compiled"]),
+            ms(m["database JSON"]), f"{m['standard'] / m['database JSON']:.1f}x",
+            " / ".join(str(timings[mode][0][1]) for mode in modes),
+            f"{timings['database JSON'][0][2] / 1e6:.2f} MB",
         ))
-    print(table(rows, ("in process", "standard", "compiled", "speed-up",
-                       "SQL statements (std / compiled)", "JSON")))
+    print(table(rows, ("in process, to the answer's bytes", "standard", "compiled",
+                       "database JSON", "speed-up", "SQL statements (std / comp / db)",
+                       "JSON")))
     return rows
 
 
@@ -108,56 +134,59 @@ def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> 
     theirs_body = {"query": POSTGRAPHILE_QUERY,
                    "variables": {"org": principal.org_id, "first": 1000}}
     url = database_url(backend)
+    if backend == "postgresql":
+        analyze(url)
+    rows: list[tuple[str, ...]] = []
     with ropa_server(url) as ours, httpx.Client(timeout=120) as client:
-        pg_ctx = postgraphile_server(url) if with_postgraphile else None
-        theirs = pg_ctx.__enter__() if pg_ctx else None
-        try:
-            first_ours, r = _post(client, ours, ours_body, cold_headers)
-            assert "errors" not in r.json(), r.text[:500]
-            ours_size = len(r.content)
-            if theirs:
+        first_ours, r = _post(client, ours, ours_body, cold_headers)
+        assert "errors" not in r.json(), r.text[:500]
+        cached = r.content
+        if with_postgraphile:
+            with postgraphile_server(url) as theirs:
                 first_theirs, r = _post(client, theirs, theirs_body, {})
                 assert "errors" not in r.json(), r.text[:500]
                 theirs_size = len(r.content)
                 count = r.json()["data"]["allActivities"]["totalCount"]
                 assert count == 1000, count
-            cold_ours, cold_theirs = [], []
-            for _ in range(runs):  # interleaved, so both see the same machine
-                cold_ours.append(_post(client, ours, ours_body, cold_headers)[0])
-                if theirs:
+                cold_ours, cold_theirs = [], []
+                for _ in range(runs):  # interleaved, so both see the same machine
+                    cold_ours.append(_post(client, ours, ours_body, cold_headers)[0])
                     cold_theirs.append(_post(client, theirs, theirs_body, {})[0])
-            # warm: the result cache (full answers), and revalidation (304)
-            _, r = _post(client, ours, ours_body, auth)
-            etag = r.headers["etag"]
-            warm_ours = [_post(client, ours, ours_body, auth)[0] for _ in range(runs * 3)]
-            r304 = client.post(ours, json=ours_body, headers={**auth, "If-None-Match": etag})
-            assert r304.status_code == 304, r304.status_code
-            rate_ours = _rate(client, ours, ours_body, auth, 5)
-            rate_304 = _rate(client, ours, ours_body, {**auth, "If-None-Match": etag}, 5)
-            rate_theirs = _rate(client, theirs, theirs_body, {}, 5) if theirs else 0.0
-        finally:
-            if pg_ctx:
-                pg_ctx.__exit__(None, None, None)
-    rows = [
-        ("first request after start", ms(first_ours), ms(first_theirs) if theirs else "-",
-         f"{first_ours / first_theirs:.2f}" if theirs else "-"),
-        (f"cold, median of {runs}", ms(median(cold_ours)),
-         ms(median(cold_theirs)) if theirs else "-",
-         f"{median(cold_ours) / median(cold_theirs):.2f}" if theirs else "-"),
-        (f"warm (result cache), median of {runs * 3}", ms(median(warm_ours)),
-         ms(median(cold_theirs)) if theirs else "-",
-         f"{median(warm_ours) / median(cold_theirs):.3f}" if theirs else "-"),
-        ("warm throughput, requests/s (200 from cache)", f"{rate_ours:.1f}",
-         f"{rate_theirs:.1f}" if theirs else "-",
-         f"{rate_ours / rate_theirs:.1f}x" if theirs else "-"),
-        ("warm throughput, requests/s (304 If-None-Match)", f"{rate_304:.1f}",
-         f"{rate_theirs:.1f}" if theirs else "-",
-         f"{rate_304 / rate_theirs:.1f}x" if theirs else "-"),
-        ("response size", f"{ours_size / 1e6:.2f} MB",
-         f"{theirs_size / 1e6:.2f} MB" if theirs else "-", ""),
-    ]
-    print(table(rows, ("over HTTP, 1,000 activities", "ropa", "PostGraphile v4",
-                       "ratio ropa/PostGraphile")))
+            rows += [
+                ("first request after start", ms(first_ours), ms(first_theirs),
+                 f"{first_ours / first_theirs:.2f}"),
+                (f"cold (no-cache), median of {runs}", ms(median(cold_ours)),
+                 ms(median(cold_theirs)), f"{median(cold_ours) / median(cold_theirs):.2f}"),
+                ("response size", f"{len(cached) / 1e6:.2f} MB", f"{theirs_size / 1e6:.2f} MB",
+                 ""),
+            ]
+        else:
+            cold_ours = [_post(client, ours, ours_body, cold_headers)[0] for _ in range(runs)]
+            rows.append((f"cold (no-cache), median of {runs}", ms(median(cold_ours)), "-", "-"))
+        print(table(rows, ("over HTTP, 1,000 activities, cold", "ropa", "PostGraphile v4",
+                           "ratio ropa/PostGraphile")))
+        # warm: the result cache against the same bytes from a bare Starlette route
+        _, r = _post(client, ours, ours_body, auth)
+        etag = r.headers["etag"]
+        _, r = _post(client, ours, ours_body, auth)
+        assert r.headers.get("etag") == etag
+        warm_ours, warm_bare = [], []
+        with bare_server(r.content) as bare:
+            _post(client, bare, ours_body, {})
+            for _ in range(runs * 3):
+                warm_ours.append(_post(client, ours, ours_body, auth)[0])
+                warm_bare.append(_post(client, bare, ours_body, {})[0])
+        r304 = client.post(ours, json=ours_body, headers={**auth, "If-None-Match": etag})
+        assert r304.status_code == 304, r304.status_code
+        rate_ours = _rate(client, ours, ours_body, auth, 3)
+        rate_304 = _rate(client, ours, ours_body, {**auth, "If-None-Match": etag}, 3)
+    w, b = median(warm_ours), median(warm_bare)
+    print(table([
+        (f"cache hit (200, {len(cached) / 1e6:.2f} MB), median of {runs * 3}", ms(w), ms(b),
+         f"{w / b:.2f}"),
+        ("cache hits, requests/s, one client", f"{rate_ours:.0f}", "", ""),
+        ("304 If-None-Match, requests/s, one client", f"{rate_304:.0f}", "", ""),
+    ], ("over HTTP, warm", "ropa", "same bytes, bare Starlette", "ratio")))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,12 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--no-postgraphile", action="store_true")
     args = parser.parse_args(argv)
+    apply_dashboard_limits()
     rt = runtime(args.backend)
-    print(f"backend: {args.backend}; organisation {SLUG}")
+    print(f"backend: {args.backend}; organisation {SLUG}; load: {load()}")
     in_process(rt, args.runs)
     over_http(rt, args.backend, args.runs,
               with_postgraphile=args.backend == "postgresql" and not args.no_postgraphile)
     rt.db.dispose()
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import database_url, in_org, runtime
+from bench.common import database_url, in_org, load, runtime
 from ropa.errors import NotFoundError
 from ropa.services import activities, breaches, organizations, policies, processors, transfers
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
@@ -300,7 +300,7 @@ def grow_ledger(rt: Runtime, slug: str, entries: int, batch: int = 250) -> None:
         if time.perf_counter() - last > 30:
             last = time.perf_counter()
             rate = (size - start_size) / (last - started)
-            print(f"  {size:,} entries ({rate:.0f} entries/s)", flush=True)
+            print(f"  {size:,} entries ({rate:.0f} entries/s; load {load()})", flush=True)
     took = time.perf_counter() - started
     print(f"{slug}: ledger grown to {size:,} entries in {took:.0f} s "
           f"({(size - start_size) / max(took, 1e-9):.0f} entries/s, {batch} per transaction)")
@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--no-10k", action="store_true", help="skip bench-10k")
     args = parser.parse_args(argv)
+    print(f"load: {load()}", flush=True)
     if not args.only_ledger:
         rt = prepare(args.backend, "main")
         build_one_by_one(rt, BENCH_1K)
@@ -348,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
         build_imported(rt, BENCH_LEDGER)
         grow_ledger(rt, BENCH_LEDGER.slug, args.entries)
         rt.db.dispose()
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,21 @@ import time
 from pathlib import Path
 
 import nacl.signing
+import orjson
 
-from bench.common import OUT, in_org, median, ms, percentile, runtime, table
+from bench.common import (
+    OUT,
+    analyze,
+    apply_dashboard_limits,
+    database_url,
+    in_org,
+    load,
+    median,
+    ms,
+    percentile,
+    runtime,
+    table,
+)
 from ropa.services import ledger_queries, reads
 from ropa.services.runtime import Runtime
 
@@ -152,11 +165,13 @@ def as_of_figures(rt: Runtime, runs: int) -> None:
                                        "ProcessingActivity"))
 
     def run(as_of: str | None) -> float:
-        context = Context(runtime=rt, principal_or_none=principal, compiled=True)
+        context = Context(runtime=rt, principal_or_none=principal, compiled=True,
+                          splice_json=True)
         started = time.perf_counter()
         result = asyncio.run(schema.execute(
             query, variable_values={"slug": SLUG, "first": 1000, "asOf": as_of},
             context_value=context))
+        orjson.dumps({"data": result.data})  # to the answer's bytes, as over HTTP
         took = time.perf_counter() - started
         assert not result.errors, result.errors
         return took
@@ -182,13 +197,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunks", action="store_true", help="tune the verifier's chunks")
     parser.add_argument("--skip-verify", action="store_true")
     args = parser.parse_args(argv)
+    apply_dashboard_limits()
     rt = runtime(args.backend, "ledger")
-    print(f"backend: {args.backend}; organisation {SLUG}")
+    if args.backend == "postgresql":
+        analyze(database_url(args.backend, "ledger"))
+    print(f"backend: {args.backend}; organisation {SLUG}; load: {load()}")
     proof_figures(rt, args.samples)
     as_of_figures(rt, args.runs)
     if not args.skip_verify:
         verify_figures(rt, args.backend, args.chunks)
     rt.db.dispose()
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 
-from bench.common import median, ms, percentile, runtime, table
+from bench.common import apply_dashboard_limits, median, ms, percentile, runtime, table
 from ropa.errors import NotFoundError
 from ropa.services import organizations, processors
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--per-writer", type=int, default=50)
     args = parser.parse_args(argv)
+    apply_dashboard_limits()
     rt = runtime(args.backend)
     print(f"backend: {args.backend}")
     one_at_a_time(rt, args.writes)

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.common import KEY_FILE, OUT, ROOT
+from bench.common import DASHBOARD_ENV, KEY_FILE, OUT, ROOT
 
 PG_BENCH_SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS bench_pg;
@@ -104,13 +104,33 @@ def ropa_server(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
     environ = {
         **os.environ, "ROPA_DATABASE_URL": database_url, "ROPA_SIGNING_KEY_FILE": str(KEY_FILE),
-        "ROPA_MAX_PAGE": "1000", "ROPA_MAX_COST": "1000000", "ROPA_RATE_LIMIT": "0",
-        "ROPA_GRAPHIQL": "0", **env,
+        **DASHBOARD_ENV, "ROPA_GRAPHIQL": "0", **env,
     }
     log = open(OUT / "ropa-server.log", "ab")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(  # noqa: S603  (our own command line)
         [str(Path(sys.executable).parent / "ropa"), "serve", "--port", str(port)],
         env=environ, stdout=log, stderr=log, cwd=ROOT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        _stop(process)
+        log.close()
+
+
+@contextmanager
+def bare_server(body: bytes) -> Iterator[str]:
+    """`bench.bare` under uvicorn, serving `body`; yields its /graphql URL."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    body_file = OUT / "bare-body.json"
+    body_file.write_bytes(body)
+    port = free_port()
+    log = open(OUT / "bare-server.log", "ab")  # noqa: SIM115  (closed below)
+    process = subprocess.Popen(  # noqa: S603  (our own command line)
+        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(port),
+         "--log-level", "warning"],
+        env={**os.environ, "BENCH_BARE_BODY": str(body_file)}, stdout=log, stderr=log, cwd=ROOT,
     )
     try:
         _wait(f"http://127.0.0.1:{port}/healthz", process)

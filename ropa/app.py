@@ -76,6 +76,7 @@ class RopaGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             compiled=True,
+            splice_json=True,
         )
 
     def encode_json(self, data: object) -> str | bytes:

@@ -35,7 +35,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
-from ropa.api.transport import capture, operation_of, replaying, request_fields
+from ropa.api.transport import ERROR_FREE, capture, operation_of, replaying, request_fields
 from ropa.services import ledger_queries
 from ropa.services.access import Principal
 from ropa.services.runtime import Runtime
@@ -108,17 +108,22 @@ class ResultCache:
         etag = f'"{head.root_hash[:16]}-{head.size}-{key[:16]}"'
         if etag in _etags(headers.get("if-none-match", "")):
             self.hits += 1
+            scope[ERROR_FREE] = True  # only error-free answers are stored
             await _send(send, 304, [], b"", etag)
             return
         stored = self.entries.get(key)
         if stored is not None:
             self.entries.move_to_end(key)
             self.hits += 1
+            scope[ERROR_FREE] = True
             await _send(send, stored.status, stored.headers, stored.body, etag)
             return
         self.misses += 1
         response = await capture(self.app, scope, receive)
-        cacheable = response.status == 200 and b'"errors"' not in response.body
+        error_free = b'"errors"' not in response.body
+        if error_free:
+            scope[ERROR_FREE] = True  # the transport need not look again
+        cacheable = response.status == 200 and error_free
         if cacheable:
             after = await run_in_threadpool(ledger_queries.head, self.runtime, principal, org_id)
             cacheable = after.size == head.size

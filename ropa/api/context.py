@@ -31,6 +31,11 @@ class Context:
     memo: dict[Hashable, Any] = field(default_factory=dict)
     # answer queries with the compiled executor (ropa.api.compiled); the HTTP view sets it
     compiled: bool = False
+    # let the database write connections' JSON (ropa.api.compiled.json_plan)
+    json_reads: bool = True
+    # keep that JSON as text for the response encoder to splice (orjson.Fragment), as the
+    # HTTP view does; otherwise it is parsed into the result like any other value
+    splice_json: bool = False
 
     @property
     def principal(self) -> Principal:

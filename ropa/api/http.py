@@ -81,7 +81,9 @@ class Authentication:
         header = dict(scope.get("headers") or ()).get(b"authorization")
         authorization = header.decode("latin-1") if header else None
         try:
-            principal = await run_in_threadpool(tokens.authenticate, self.runtime, authorization)
+            principal = tokens.remembered(self.runtime, authorization) or await run_in_threadpool(
+                tokens.authenticate, self.runtime, authorization
+            )
         except UnauthenticatedError as exc:
             challenge = 'Bearer realm="ropa"'
             if authorization:

@@ -17,6 +17,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from ropa.domain.instants import read_instant
 
+
 def _parse(value: object) -> datetime:
     """A caller's instant; anything else is the caller's mistake (BAD_USER_INPUT), said so."""
     if not isinstance(value, str):

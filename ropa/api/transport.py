@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 
 from ropa import observability
@@ -37,6 +38,9 @@ from ropa.services.runtime import Runtime
 
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# set in the ASGI scope by whoever answers from a store of error-free answers (the result
+# cache): the answer needs no scan for errors
+ERROR_FREE = "ropa.error_free"
 JSON = "application/json"
 MAX_REMEMBERED_CHARS = 64 * 1024
 MAX_TOKENS = 2_000  # only the operation's kind and name are read here: a longer document is
@@ -150,6 +154,8 @@ def _operation_of(query: str, name: str | None) -> tuple[str | None, str]:
     return kind, op.name.value if op.name else (name or "anonymous")
 
 
+
+
 def request_fields(method: str, scope: Any, body: bytes) -> dict[str, Any]:
     """The GraphQL request's query, variables and operationName, when they can be read."""
     if method == "GET":
@@ -181,19 +187,25 @@ def error_codes(result: Any) -> list[str]:
     ]
 
 
-def conform(response: Captured, media_type: str) -> Captured:
+def parsed_errors(response: Captured) -> Any:
+    """The JSON result when it may hold errors, else None: an answer without the bytes
+    `"errors"` has none (a dashboard's answer is megabytes; nothing else needs it parsed)."""
+    if response.content_type != JSON or b'"errors"' not in response.body:
+        return None
+    try:
+        return orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def conform(response: Captured, media_type: str, result: Any = None) -> Captured:
     """Set the negotiated media type and the spec's status code on a GraphQL result."""
     if response.content_type != JSON or response.status != 200:
         return response
-    if media_type == GRAPHQL_RESPONSE:
-        try:
-            result = json.loads(response.body)
-        except ValueError:
-            return response
-        if is_request_error(result):
-            response.status = 400
-            result.pop("data", None)
-            response.body = json.dumps(result).encode()
+    if media_type == GRAPHQL_RESPONSE and is_request_error(result):
+        response.status = 400
+        result.pop("data", None)
+        response.body = json.dumps(result).encode()
     response.headers = [(k, v) for k, v in response.headers if k.lower() != b"content-type"]
     response.headers.append((b"content-type", f"{media_type}; charset=utf-8".encode()))
     return response
@@ -292,13 +304,8 @@ class GraphQLOverHTTP:
             response = method_not_allowed(kind)
         else:
             response = await self._answer(scope, receive, fields, headers, method)
-        result: Any = None
-        if response.content_type == JSON:
-            try:
-                result = json.loads(response.body)
-            except ValueError:
-                result = None
-        response = conform(response, preferred_media_type(headers.get("accept")))
+        result = None if scope.get(ERROR_FREE) else parsed_errors(response)
+        response = conform(response, preferred_media_type(headers.get("accept")), result)
         if self.metrics is not None:
             self.metrics.record_operation(
                 name, kind or "unknown", time.perf_counter() - started, error_codes(result)

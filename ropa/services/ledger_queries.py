@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.ledger import merkle
 from ropa.ledger.checkpoint import parse_checkpoint
 from ropa.ledger.note import parse_note
 from ropa.services.access import Action, Principal, authorize, read_action
@@ -181,22 +182,76 @@ def inclusion_proof(
     rt: Runtime, principal: Principal, org_id: str, seq: int, tree_size: int
 ) -> list[str]:
     authorize(principal, Action.READ, org_id)
-    with rt.db.read() as conn:
-        _check_size(conn, org_id, tree_size, "treeSize")
-        if seq < 0 or seq >= tree_size:
-            raise ValidationError(FieldError("seq", "must be below treeSize"))
-        return [h.hex() for h in ledger_store.inclusion_proof(conn, org_id, seq, tree_size)]
+    proof = _Proof(rt, org_id, tree_size, "treeSize")
+    if seq < 0 or seq >= tree_size:
+        proof.check()  # the size is judged first, as it always was
+        raise ValidationError(FieldError("seq", "must be below treeSize"))
+    return [h.hex() for h in proof.done(merkle.inclusion_proof(seq, tree_size, proof.fetch))]
 
 
 def consistency_proof(
     rt: Runtime, principal: Principal, org_id: str, from_size: int, to_size: int
 ) -> list[str]:
     authorize(principal, Action.READ, org_id)
-    with rt.db.read() as conn:
-        _check_size(conn, org_id, to_size, "toSize")
-        if from_size < 1 or from_size > to_size:
-            raise ValidationError(FieldError("fromSize", "between 1 and toSize"))
-        return [h.hex() for h in ledger_store.consistency_proof(conn, org_id, from_size, to_size)]
+    proof = _Proof(rt, org_id, to_size, "toSize")
+    if from_size < 1 or from_size > to_size:
+        proof.check()
+        raise ValidationError(FieldError("fromSize", "between 1 and toSize"))
+    hashes = merkle.consistency_proof(from_size, to_size, proof.fetch)
+    return [h.hex() for h in proof.done(hashes)]
+
+
+# Stored subtree nodes never change (append-only), so the upper levels, which every proof
+# of a ledger shares, are kept in memory: a proof reads only its lower nodes, with the
+# head's size, in one statement (`ledger_store.head_size_and_nodes`).
+UPPER_LEVEL = 8
+_UPPER_MAX = 100_000
+_upper: dict[tuple[str, str, int, int], bytes] = {}
+
+
+class _Proof:
+    """One proof's reads: the size check and the nodes not in memory, in one statement."""
+
+    def __init__(self, rt: Runtime, org_id: str, size: int, field: str) -> None:
+        self.rt, self.org_id, self.size, self.field = rt, org_id, size, field
+        self.checked = False
+
+    def fetch(self, wanted: Any) -> dict[tuple[int, int], bytes]:
+        url = self.rt.settings.database_url
+        found: dict[tuple[int, int], bytes] = {}
+        missing = []
+        for level, idx in wanted:
+            digest = _upper.get((url, self.org_id, level, idx)) if level >= UPPER_LEVEL else None
+            if digest is None:
+                missing.append((level, idx))
+            else:
+                found[(level, idx)] = digest
+        with self.rt.db.read() as conn:
+            current, nodes = ledger_store.head_size_and_nodes(conn, self.org_id, missing)
+        self._check(current)
+        if len(_upper) > _UPPER_MAX:
+            _upper.clear()
+        for (level, idx), digest in nodes.items():
+            if level >= UPPER_LEVEL:
+                _upper[(url, self.org_id, level, idx)] = digest
+        found.update(nodes)
+        return found
+
+    def _check(self, current: int | None) -> None:
+        self.checked = True
+        current = current or 0
+        if self.size < 0 or self.size > current:
+            raise ValidationError(
+                FieldError(self.field, f"between 0 and the ledger size ({current})")
+            )
+
+    def check(self) -> None:
+        if not self.checked:
+            self.fetch([])
+
+    def done(self, hashes: list[bytes]) -> list[bytes]:
+        self.check()  # an empty proof fetched nothing: the size is still checked
+        return hashes
 
 
 def root_at(rt: Runtime, principal: Principal, org_id: str, size: int) -> str:

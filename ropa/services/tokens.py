@@ -2,7 +2,9 @@
 
 A token is `ropa_` followed by 32 random bytes (base64url). Creating and revoking one are
 ledgered changes of the organisation (the hash is recorded, never the secret). When a
-token was last used is kept outside the ledger, at most once a minute per token.
+token was last used is kept outside the ledger, at most once a minute per token. A
+verified token is remembered for `VERIFIED_SECONDS` (5 s): a revocation made by another
+process takes effect within that time, one made by this process at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,6 +53,13 @@ PREFIX = "ropa_"
 _TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
 _USAGE: Table = TokenUsage.__table__  # type: ignore[attr-defined]
 USAGE_RESOLUTION = timedelta(minutes=1)
+# A verified token is remembered for a few seconds, keyed by its hash, so a burst of
+# requests with it costs one query: expiry is still checked on every request, a
+# revocation made through this process takes effect at once (`_forget`), and one made by
+# another process within VERIFIED_SECONDS.
+VERIFIED_SECONDS = 5.0
+_VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, str], tuple[float, Principal, str | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,30 @@ def revoke_token(rt: Runtime, principal: Principal, org_id: str, token_id: str) 
             return Change(state, None, "ApiToken")
         tx.update(row, "revokeToken", state)
         receipts = tx.commit()
+    _forget(rt, before["tokenHash"])
     return Change(state, single(receipts, token_id), "ApiToken")
+
+
+def _forget(rt: Runtime, token_hash: str) -> None:
+    _verified.pop((rt.settings.database_url, token_hash), None)
+
+
+def remembered(rt: Runtime, authorization: str | None) -> Principal | None:
+    """The principal of a token verified in the last VERIFIED_SECONDS, without a query
+    (None: `authenticate` must look)."""
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    key = (rt.settings.database_url, hash_token(secret.strip()))
+    found = _verified.get(key)
+    if found is None or found[0] <= time.monotonic():
+        return None
+    _, principal, expires_at = found
+    if expires_at is not None and expires_at <= format_ts(datetime.now(UTC)):
+        return None
+    return principal
 
 
 def authenticate(rt: Runtime, authorization: str | None) -> Principal:
@@ -124,6 +157,13 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not secret.startswith(PREFIX):
         raise UnauthenticatedError("send Authorization: Bearer <token>")
     token_hash = hash_token(secret)
+    key = (rt.settings.database_url, token_hash)
+    remembered = _verified.get(key)
+    if remembered is not None and remembered[0] > time.monotonic():
+        _, principal, expires_at = remembered
+        if expires_at is None or expires_at > format_ts(datetime.now(UTC)):
+            return principal
+        _verified.pop(key, None)
     with rt.db.read() as conn:
         row = conn.execute(
             select(_TOKENS).where(_TOKENS.c.token_hash == token_hash, _TOKENS.c.valid_to.is_(None))
@@ -135,7 +175,11 @@ def authenticate(rt: Runtime, authorization: str | None) -> Principal:
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         raise UnauthenticatedError("token revoked or expired")
     _touch(rt, token.id, now)
-    return Principal(Actor(token.id, token.role), token.org_id)
+    principal = Principal(Actor(token.id, token.role), token.org_id)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = (time.monotonic() + VERIFIED_SECONDS, principal, token.expires_at)
+    return principal
 
 
 def authenticate_scraper(rt: Runtime, authorization: str) -> Principal:

@@ -7,6 +7,7 @@ extend it. PostgreSQL connections are pre-pinged so a restarted server is surviv
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,13 @@ class Database:
         self.engine.dispose()
 
 
+def _global_id(type_name: str, record_id: str | None) -> str | None:
+    """base64 of `Type:uuid`, as ropa.api.ids.to_global_id writes it."""
+    if record_id is None:
+        return None
+    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -120,6 +128,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        # Relay global ids in SQL (ropa.services.json_reads); PostgreSQL has base64 built in
+        dbapi_conn.create_function("ropa_global_id", 2, _global_id, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -8,11 +8,12 @@ complete subtrees), each new leaf writes the complete subtree nodes it closes
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
@@ -161,11 +162,16 @@ def read_head(conn: Connection, org_id: str) -> LedgerHead | None:
 
 
 def size_at(conn: Connection, org_id: str, ts: str) -> int:
-    """How many entries the ledger held at instant `ts` (entries with ts <= the instant)."""
+    """How many entries the ledger held at instant `ts` (entries with ts <= the instant).
+
+    An entry's ts is never earlier than the previous one's (LEDGER-SPEC), so the last entry
+    by (ts, seq) is the last by seq: one probe of `ix_ledger_entry_ts` from the instant
+    down, where ordering by seq alone walks back over every entry written after it.
+    """
     stmt = (
         select(col(LedgerEntry.seq))
         .where(col(LedgerEntry.org_id) == org_id, col(LedgerEntry.ts) <= ts)
-        .order_by(col(LedgerEntry.seq).desc())
+        .order_by(col(LedgerEntry.ts).desc(), col(LedgerEntry.seq).desc())
         .limit(1)
     )
     seq = conn.execute(stmt).scalar_one_or_none()
@@ -183,6 +189,49 @@ def fetch_nodes(
         tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(pairs),
     )
     return {(lvl, idx): bytes(h) for lvl, idx, h in conn.execute(stmt)}
+
+
+# One statement for a proof: the head's size (as level -1, idx = size) and the nodes asked
+# for, given as two arrays. The text is constant, so the driver prepares it once.
+_PROOF_SQL = {
+    "postgresql": text(
+        "SELECT -1 AS level, size AS idx, NULL AS hash FROM ledger_head"
+        " WHERE org_id = CAST(:org AS uuid)"
+        " UNION ALL SELECT n.level, n.idx, n.hash FROM ledger_node n"
+        " JOIN unnest(CAST(:levels AS int[]), CAST(:idxs AS bigint[])) AS w(level, idx)"
+        " ON n.level = w.level AND n.idx = w.idx"
+        " WHERE n.org_id = CAST(:org AS uuid)"
+    ),
+    "sqlite": text(
+        "SELECT -1 AS level, size AS idx, NULL AS hash FROM ledger_head WHERE org_id = :org"
+        " UNION ALL SELECT n.level, n.idx, n.hash FROM ledger_node n"
+        " JOIN (SELECT json_extract(value, '$[0]') AS level, json_extract(value, '$[1]') AS idx"
+        "       FROM json_each(:pairs)) AS w ON n.level = w.level AND n.idx = w.idx"
+        " WHERE n.org_id = :org"
+    ),
+}
+
+
+def head_size_and_nodes(
+    conn: Connection, org_id: str, wanted: Iterable[tuple[int, int]]
+) -> tuple[int | None, dict[tuple[int, int], bytes]]:
+    """The ledger's size (None: no ledger) and the stored nodes `wanted`, in one statement."""
+    pairs = sorted(set(wanted))
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        params: dict[str, object] = {
+            "org": org_id, "levels": [lvl for lvl, _ in pairs], "idxs": [i for _, i in pairs]
+        }
+    else:
+        params = {"org": org_id, "pairs": json.dumps(pairs)}
+    size: int | None = None
+    nodes: dict[tuple[int, int], bytes] = {}
+    for level, idx, digest in conn.execute(_PROOF_SQL[dialect], params):
+        if level == -1:
+            size = int(idx)
+        else:
+            nodes[(int(level), int(idx))] = bytes(digest)
+    return size, nodes
 
 
 def root_at(conn: Connection, org_id: str, size: int) -> bytes:

@@ -82,6 +82,21 @@ def _version_indexes(table: str) -> tuple[Index, ...]:
         Index(f"ix_{table}_current", "org_id", "valid_to"),
         Index(f"ix_{table}_from", "org_id", "valid_from"),
         Index(f"ix_{table}_id_to", "id", "valid_to"),
+        # asOf: the versions whose [valid_from, valid_to) holds an entry (reads.visible),
+        # of an organisation and of one record; PostgreSQL only (GiST with btree_gist for
+        # the uuid, migration 0008)
+        Index(
+            f"ix_{table}_valid",
+            "org_id",
+            text("int8range(valid_from, valid_to)"),
+            postgresql_using="gist",
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            f"ix_{table}_id_valid",
+            "id",
+            text("int8range(valid_from, valid_to)"),
+            postgresql_using="gist",
+        ).ddl_if(dialect="postgresql"),
     )
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -53,11 +54,12 @@ from graphql.pyutils import Path
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.types.unset import UNSET
 
+from ropa.api.compiled import json_plan
 from ropa.api.compiled.plan import FieldPlan, ObjectPlan, OperationPlan, Unsupported
 from ropa.api.context import Context
 from ropa.api.ids import record_id, to_global_id
 from ropa.api.types import NODE_TYPES
-from ropa.services import reads
+from ropa.services import json_reads, reads
 from ropa.services.access import can, field_action
 from ropa.services.reads import View
 
@@ -147,6 +149,10 @@ class Run:
             return await self._complete(f.return_type, f, states, STATE, opened)
         if mode == STATE:
             assert view is not None
+            if self.context.json_reads and (parent.name, f.name) in json_plan.CONNECTIONS:
+                found = json_plan.connection_plan(f, parent.name)
+                if found is not None:
+                    return await self._json_connection(f, found, len(sources), view)
             hot = _HOT.get((parent.name, f.name))
             if hot is not None:
                 values, next_mode = await hot(self, f, sources, view)
@@ -178,6 +184,21 @@ class Run:
             reads.open_view, ctx.runtime, ctx.principal, args["slug"], _as_of(args.get("asOf"))
         )
         return [state] * n, view
+
+    async def _json_connection(
+        self, f: FieldPlan, plan: json_plan.ConnectionPlan, n: int, view: View
+    ) -> list[Any]:
+        """A connection written by the database (json_plan): spliced, or parsed."""
+        args = self.arguments(f)
+        ctx = self.context
+        assert plan.record is not None
+        page = await ctx.in_thread(
+            json_reads.connection, ctx.runtime, ctx.principal, view, plan.record,
+            _filters(args.get("filter")), args.get("first"), args.get("after"),
+        )
+        text = plan.write(page)
+        value = orjson.Fragment(text) if ctx.splice_json else orjson.loads(text)
+        return [value] * n
 
     def _object_of(self, type_name: str, state: dict[str, Any], view: View) -> Any:
         key = (id(state), type_name)

@@ -1,0 +1,51 @@
+"""A warm answer costs one statement: a cache hit and a 304 read only the ledger head
+(the token verified a moment ago is remembered), and nothing is parsed on the way out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from ropa.services import processors
+from ropa.services.runtime import Runtime
+from tests.api.conftest import GraphQLClient
+from tests.conftest import Org
+
+QUERY = 'query Vendors { organization(slug: "acme") { processors { edges { node { name } } } } }'
+
+
+def _post(gql: GraphQLClient, token: str, **headers: str) -> Any:
+    return gql.http.post(
+        "/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {token}", **headers}
+    )
+
+
+def _statements(rt: Runtime, call: Any) -> tuple[Any, list[str]]:
+    sent: list[str] = []
+
+    def note(*args: Any) -> None:
+        if str(args[2]).strip().upper() != "BEGIN":  # SQLite's transaction start
+            sent.append(str(args[2]))
+
+    event.listen(rt.db.engine, "before_cursor_execute", note)
+    try:
+        return call(), sent
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", note)
+
+
+def test_a_cache_hit_and_a_304_each_read_only_the_ledger_head(
+    gql: GraphQLClient, rt: Runtime, org: Org
+) -> None:
+    processors.register_processor(rt, org.as_role("EDITOR"), {"name": "Hetzner", "country": "DE"})
+    token = org.tokens["VIEWER"]
+    first = _post(gql, token)
+    assert first.status_code == 200
+    hit, sent = _statements(rt, lambda: _post(gql, token))
+    assert hit.status_code == 200 and hit.content == first.content
+    assert len(sent) == 1 and "ledger_head" in sent[0], sent
+    etag = first.headers["etag"]
+    revalidated, sent = _statements(rt, lambda: _post(gql, token, **{"If-None-Match": etag}))
+    assert revalidated.status_code == 304
+    assert len(sent) == 1 and "ledger_head" in sent[0], sent
