@@ -156,9 +156,9 @@ def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[st
     pipe = pipeline()
     doc = pipe.nlp(prose.text)
     found = _Found()
+    _recipients(pipe, doc, found)
     _phrases(pipe, doc, found)
     _places(pipe, doc, found)
-    _recipients(pipe, doc, found)
     _retention(pipe, doc, found)
     _contacts(doc, found)
     return found.result(prose)
@@ -169,15 +169,14 @@ def _sentence_words(span: Span) -> set[str]:
 
 
 def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
-    matches = [doc[s:e] for _, s, e in pipe.phrases(doc)]
-    labels = {
-        (m.start, m.end): pipe.nlp.vocab.strings[i]
-        for i, m_s, m_e in pipe.phrases(doc)
-        for m in [doc[m_s:m_e]]
-    }
+    labels = {(s, e): pipe.nlp.vocab.strings[i] for i, s, e in pipe.phrases(doc)}
+    matches = [doc[s:e] for s, e in labels]
+    taken = [tuple(span) for item in found.spans["thirdParties"].values() for span in item]
     for span in filter_spans(matches):
         kind, key = labels[(span.start, span.end)].split("|", 1)
         start, end = span.start_char, span.end_char
+        if any(s < end and start < e for s, e in taken):
+            continue  # a word of a recipient's name ("Acme Metrics")
         if kind == CATEGORY:
             found.add("dataCategories", key, start, end, key=key)
         elif kind == LIST_CATEGORY:
@@ -258,11 +257,9 @@ def _candidate_groups(pipe: _Pipeline, doc: Doc) -> Iterable[list[Span]]:
     for match_id, s, e in pipe.patterns(doc):
         label = pipe.nlp.vocab.strings[match_id]
         if label == "org_legal":
-            first = max(s, e - 6)
-            if doc[first].lower_ == "the":
-                first += 1
-            if first < e - 1:
-                yield [doc[first:e]]
+            run = parties.name_before(doc, s)
+            if run is not None:
+                yield [run]
         elif label == "org_after_verb":
             first = s + 1
             while first < e and not parties.is_name_token(doc[first]):

@@ -31,9 +31,9 @@ LEGAL_FORMS = [
 ]  # fmt: skip
 
 PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
-    "org_legal": [
-        [{**NAME, "OP": "+"}, {"ORTH": ",", "OP": "?"}, {"ORTH": {"IN": LEGAL_FORMS}}],
-    ],
+    # the legal form alone: the name before it is read backwards (`name_before`), which is
+    # far cheaper than a pattern that starts at every capitalised word
+    "org_legal": [[{"ORTH": {"IN": LEGAL_FORMS}}]],
     "org_after_verb": [
         [{"LOWER": "we"}, {"LOWER": {"IN": ["use", "uses", "engage", "rely"]}},
          {"LOWER": "on", "OP": "?"}, {**NAME, "OP": "+"}],
@@ -105,7 +105,7 @@ def own_names(doc: Doc) -> frozenset[str]:
     """The notice's own organisation: capitalised words repeated from its first lines."""
     counts: Counter[str] = Counter()
     for token in doc:
-        if not token.is_alpha or len(token) < 3 or token.is_sent_start:
+        if not token.is_alpha or len(token) < 3 or token.is_stop:
             continue
         if token.is_title or token.is_upper or _camel(token.text):
             counts[token.lower_] += 1
@@ -138,6 +138,22 @@ def name_run(doc: Doc, start: int, limit: int = 5) -> Span | None:
             break
         end += 1
     return doc[start:end] if end > start else None
+
+
+def name_before(doc: Doc, form: int, limit: int = 5) -> Span | None:
+    """The name and legal form ending at token `form` ("Acme Analytics, Inc."), if any."""
+    start = form - 1 if form > 0 and doc[form - 1].text == "," else form
+    first = start
+    while first > 0 and start - first < limit and is_name_token(doc[first - 1]):
+        if doc[first - 1].is_sent_start:
+            first -= 1
+            break
+        first -= 1
+    if first == start:
+        return None
+    if doc[first].lower_ == "the":
+        first += 1
+    return doc[first : form + 1] if first < start else None
 
 
 def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
