@@ -34,7 +34,7 @@ def test_every_annotation_states_facts_only_and_a_split() -> None:
 
 @pytest.mark.usefixtures("seeds")
 def test_the_benchmark_scores_every_seed_and_meets_the_tuned_quality() -> None:
-    scored = bench.score(SEEDS)
+    scored = bench.score([SEEDS])
     assert not scored["skipped"], "a seed notice has no annotation"
     assert len(scored["read"]["tune"]) == 3
     assert len(scored["read"]["heldout"]) == 2
