@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.notices [FOLDER ...] [--details tune|all]
 
 Reads every notice text (`*.txt`, `*.md`, `*.html`, `*.htm`) in the FOLDERs (default:
-`../shared/seeds` beside the repository; notice texts are never kept in the repository), finds its annotation in `bench/notice_annotations/`
-by the SHA-256 of its bytes, analyses it, and prints precision and recall per field,
-separately for the notices used to tune the phrase lists ("tune") and for those held out
-("heldout", never looked at while tuning). Fields are compared as sets per notice and summed
-over the notices of a split (micro-average):
+`../shared/seeds` beside the repository; notice texts are never kept in the repository),
+finds its annotation in `bench/notice_annotations/` by the SHA-256 of its bytes, analyses
+it, and prints precision and recall per field, separately for the notices used to tune the
+phrase lists ("tune") and for those held out ("heldout", never looked at while tuning).
+Fields are compared as sets per notice and summed over the notices of a split
+(micro-average):
 
 - thirdParties by canonical legal entity, or by name when the analyser has no canonical;
 - countries by ISO code; legalBases, transferMechanisms, retention periods as given;
