@@ -52,6 +52,8 @@ FIELDS = (
 # contact kinds, most specific first (docs/notices.md)
 CONTACT_KINDS = ("DPO", "REPRESENTATIVE", "PRIVACY", "GENERAL")
 _LIST_NEIGHBOURS = frozenset({",", "(", ")", ";", "/", "and", "or", ":"})
+# in a sentence about transfers, "consent" or "a contract" is an Art. 49 ground, not Art. 6
+_TRANSFER_VERBS = frozenset({"transfer", "transfers", "transferred", "transferring"})
 _TRANSFER_WORDS = frozenset(
     {"transfer", "transfers", "transferred", "transferring", "outside", "abroad",
      "international", "internationally", "third", "cross-border"}
@@ -164,8 +166,40 @@ def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[st
     return found.result(prose)
 
 
-def _sentence_words(span: Span) -> set[str]:
-    return {t.lower_ for t in span.sent}
+_BULLETS = frozenset({"-", "•", "*", "–", "·", "○", "▪"})
+
+
+def _contexts(doc: Doc) -> dict[int, frozenset[str]]:
+    """Per sentence start, the words of its sentence; a list item also gets its lead-in's.
+
+    "We may transfer data where:" followed by "- you gave explicit consent;" reads as one
+    statement: the item's context includes the words of the sentence that introduced it.
+    """
+    cached = doc.user_data.get("contexts")
+    if isinstance(cached, dict):
+        return cached
+    contexts: dict[int, frozenset[str]] = {}
+    lead_in: frozenset[str] = frozenset()
+    for sent in doc.sents:
+        words = frozenset(t.lower_ for t in sent)
+        first = next((t for t in sent if not t.is_space), None)
+        last = next((t for t in reversed(sent) if not t.is_space), None)
+        is_item = first is not None and (
+            first.text in _BULLETS
+            or (first.like_num and first.i + 1 < len(doc) and doc[first.i + 1].text in {".", ")"})
+        )
+        contexts[sent.start] = words | lead_in if is_item else words
+        if last is not None and last.text == ":":
+            lead_in = words
+        elif not is_item:
+            lead_in = frozenset()
+    doc.user_data["contexts"] = contexts
+    return contexts
+
+
+def _sentence_words(span: Span) -> frozenset[str]:
+    """The words of the span's sentence, with its lead-in's when it is a list item."""
+    return _contexts(span.doc).get(span.sent.start, frozenset())
 
 
 def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
@@ -177,15 +211,15 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
         start, end = span.start_char, span.end_char
         if any(s < end and start < e for s, e in taken):
             continue  # a word of a recipient's name ("Acme Metrics")
-        if kind == CATEGORY:
+        if kind in {CATEGORY, LIST_CATEGORY}:
+            if _own_details(doc, span) or (kind == LIST_CATEGORY and not _in_list(doc, span)):
+                continue
             found.add("dataCategories", key, start, end, key=key)
-        elif kind == LIST_CATEGORY:
-            if _in_list(doc, span):
-                found.add("dataCategories", key, start, end, key=key)
         elif kind == USE:
             found.add("dataUses", key, start, end, key=key)
         elif kind == LEGAL_BASIS:
-            found.add("legalBases", key, start, end, article=key)
+            if not (_sentence_words(span) & _TRANSFER_VERBS):
+                found.add("legalBases", key, start, end, article=key)
         elif kind == MECHANISM:
             found.add("transferMechanisms", key, start, end, mechanism=key)
     for token in doc:
@@ -196,6 +230,20 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             ):
                 found.add("transferMechanisms", "DEROGATION", window.start_char,
                           window.end_char, mechanism="DEROGATION")  # fmt: skip
+
+
+_OWN = frozenset({"controller", "officer", "representative", "below", "above"})
+
+
+def _own_details(doc: Doc, span: Span) -> bool:
+    """Whether the words name the organisation's own details, not data it collects.
+
+    "Name and address of the controller", "our contact details", "the contact details below".
+    """
+    if span.start > 0 and doc[span.start - 1].lower_ == "our":
+        return True
+    following = doc[span.end : min(span.end + 6, span.sent.end)]
+    return any(t.lower_ in _OWN for t in following)
 
 
 def _in_list(doc: Doc, span: Span) -> bool:
@@ -214,10 +262,22 @@ def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             continue
         if span.text == "US" and span.start > 0 and doc[span.start - 1].is_upper:
             continue  # "CONTACT US", "ABOUT US": a heading, not the country
+        if _after_outside(doc, span.start):
+            continue  # "outside the UK or the EEA": where the data is not
         if kind == "country":
             found.add("countries", key, span.start_char, span.end_char, code=key)
         else:
             found.add("regions", key, span.start_char, span.end_char, name=key)
+
+
+def _after_outside(doc: Doc, start: int) -> bool:
+    """Whether "outside" governs the words before `start` ("outside the UK or EEA")."""
+    for token in reversed(doc[max(0, start - 6) : start]):
+        if token.lower_ == "outside":
+            return True
+        if token.is_punct or token.is_space:
+            return False
+    return False
 
 
 def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
@@ -232,15 +292,16 @@ def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
                   name=vendor.name, canonical=vendor.legal_entity)  # fmt: skip
         taken.append((hit.start, hit.end))
     own = parties.own_names(doc)
-    unknown: dict[str, str] = {}
+    accepted: list[Span] = []
     for group in _candidate_groups(pipe, doc):
         runs = [r for r in group if not any(s < r.end_char and r.start_char < e for s, e in taken)]
         if any(word in own for run in runs for word in (t.lower_ for t in run)):
             continue  # a list of the notice's own products, not of recipients
-        for run in runs:
-            if parties.acceptable(run, own, pipe.places):
-                name = " ".join(run.text.split())
-                unknown.setdefault(name.lower(), name)
+        accepted += [run for run in runs if parties.acceptable(run, own, pipe.places)]
+    unknown: dict[str, str] = {}
+    for run in sorted(filter_spans(accepted), key=lambda r: r.start):  # the longest of overlaps
+        name = " ".join(run.text.split())
+        unknown.setdefault(name.lower(), name)
     for key, name in unknown.items():
         at = doc.text.find(name)
         while at >= 0:

@@ -92,12 +92,44 @@ def test_countries_merely_mentioned_are_not_places_of_processing() -> None:
 
 def test_regions_are_named_by_their_short_names() -> None:
     text = (
-        "We transfer data outside the European Economic Area. Data is stored in the EU. "
+        "Data is hosted in the European Economic Area. Data is stored in the EU. "
         "Backups are kept in the EEA."
     )
     result = analyze(text)
     assert _keys(result, "regions", "name") == ["EEA", "EU"]
     assert _evidence(text, result["regions"][0]) == ["European Economic Area", "EEA"]
+
+
+def test_places_after_outside_are_where_data_is_not() -> None:
+    text = "We may transfer data outside the UK or the EEA, for example to India."
+    result = analyze(text)
+    assert _keys(result, "countries", "code") == ["IN"]
+    assert result["regions"] == []
+
+
+def test_list_items_read_with_the_sentence_that_introduces_them() -> None:
+    text = "Your data is stored in:\n- Norway\n- Brazil\n\nWe were founded in Chile.\n- Peru"
+    assert _keys(analyze(text), "countries", "code") == ["NO", "BR"]
+
+
+def test_contract_and_consent_in_transfer_sentences_are_derogations_not_bases() -> None:
+    text = (
+        "We transfer data abroad only where:\n- you gave your explicit consent;\n"
+        "- the transfer is necessary for the performance of a contract with you."
+    )
+    result = analyze(text)
+    assert result["legalBases"] == []
+    assert _keys(result, "transferMechanisms", "mechanism") == ["DEROGATION"]
+
+
+def test_names_on_a_care_of_line_are_addresses_not_recipients() -> None:
+    text = "Our DPO:\nJane Roe\nc/o Lindqvist & Berg GmbH & Co. KG\nMain Street 1"
+    assert analyze(text)["thirdParties"] == []
+
+
+def test_the_organisations_own_contact_details_are_not_collected_data() -> None:
+    text = "Name and address of the controller: see below. Write to our contact details below."
+    assert analyze(text)["dataCategories"] == []
 
 
 def test_data_categories_map_wording_to_fides_keys() -> None:
