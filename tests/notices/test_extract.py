@@ -282,3 +282,25 @@ def test_the_same_text_gives_the_same_result() -> None:
 def test_an_unknown_media_type_is_refused() -> None:
     with pytest.raises(ValueError, match="media type"):
         analyze("text", "application/pdf")
+
+
+def test_names_listed_beside_known_vendors_are_recipients() -> None:
+    text = "Processors: Vercel (hosting), Tidemark (database), Stripe (payments) and Orrin (mail)."
+    names = _keys(analyze(text), "thirdParties", "name")
+    assert names == ["Vercel", "Tidemark", "Stripe", "Orrin"]
+
+
+def test_a_heading_frames_the_lines_below_it() -> None:
+    text = "RETENTION PERIODS\nInvoices: 10 years\nSupport tickets: 2 years\nCONTACT\nReply: 3 days"
+    periods = _keys(analyze(text), "retention", "period")
+    assert periods == ["P10Y", "P2Y"]
+
+
+def test_one_phrase_can_state_a_basis_and_a_use() -> None:
+    result = analyze("We keep invoices to comply with a legal obligation.")
+    assert _keys(result, "legalBases", "article") == ["ART6_1_C"]
+    assert "essential.legal_obligation" in _keys(result, "dataUses", "key")
+
+
+def test_a_column_header_is_not_a_data_category() -> None:
+    assert analyze("Recipient\nPurpose\nLocation\nStripe\nPayments\nUSA")["dataCategories"] == []
