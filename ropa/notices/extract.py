@@ -394,8 +394,8 @@ def _list_mates(doc: Doc, known: list[tuple[int, int]]) -> Iterable[list[Span]]:
     A sentence that is a list of names, each maybe followed by a parenthesis, and that
     holds a gazetteer vendor, is a list of recipients: its other names are candidates.
     """
-    sentences = {doc.char_span(s, e, alignment_mode="expand").sent.start for s, e in known}
-    for start in sorted(sentences):
+    spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in known]
+    for start in sorted({span.sent.start for span in spans if span is not None}):
         sent = doc[start].sent
         segments: list[list[Token]] = [[]]
         depth = 0
@@ -406,7 +406,7 @@ def _list_mates(doc: Doc, known: list[tuple[int, int]]) -> Iterable[list[Span]]:
                 segments.append([])
             elif not token.is_space:
                 segments[-1].append(token)
-        names = []
+        names: list[Span | None] = []
         for segment in segments:
             while segment and segment[-1].text in {".", ":", "!"}:
                 segment = segment[:-1]
