@@ -180,6 +180,8 @@ def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
     if _in_postal_address(run):
         return False
     following = run.doc[run.end] if run.end < len(run.doc) else None
+    if following is not None and following.lower_ in {"uses", "engages"}:
+        return False  # "the processors that Acme AB uses": the controller itself
     if following is not None and following.is_alpha and following.is_lower:
         return following.lower_ in FOLLOWERS
     return True
