@@ -375,6 +375,20 @@ def _in_postal_address(doc: Doc, start: int) -> bool:
     return any(t.like_num for t in doc[max(0, start - 5) : start - 1])
 
 
+_SELF_HOSTED = ("self-hosted", "on-premise", "own server", "own infrastructure")
+
+
+def _not_a_name(span: Span) -> bool:
+    """A common word that names a vendor only mid-sentence and not in a compound."""
+    if span[0].is_sent_start:
+        return True
+    previous = span.doc[span.start - 1]
+    if previous.text in _BULLETS or previous.is_space:
+        return True  # a list item's first word
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    return following is not None and following.text in {"/", "-"}
+
+
 def _after_outside(doc: Doc, start: int) -> bool:
     """Whether "outside" governs the words before `start` ("outside the UK or EEA")."""
     for token in reversed(doc[max(0, start - 6) : start]):
@@ -387,17 +401,22 @@ def _after_outside(doc: Doc, start: int) -> bool:
 
 def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     taken: list[tuple[int, int]] = []
+    self_hosted: set[str] = set()
     for hit in pipe.gazetteer.find(doc.text):
-        if hit.exact:
-            span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
-            if span is None or span[0].is_sent_start:
-                continue
+        span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
+        if hit.exact and (span is None or _not_a_name(span)):
+            continue
+        if span is not None and any(w in span.sent.text.lower() for w in _SELF_HOSTED):
+            self_hosted.add(hit.vendor.name)  # "we run Matomo on our own server": software
         vendor = hit.vendor
         taken.append((hit.start, hit.end))
         if not vendor.recipient:
             continue
         found.add("thirdParties", f"vendor|{vendor.name}", hit.start, hit.end,
                   name=vendor.name, canonical=vendor.legal_entity)  # fmt: skip
+    for name in self_hosted:  # software the site runs itself is no recipient, in any mention
+        found.items["thirdParties"].pop(f"vendor|{name}", None)
+        found.spans["thirdParties"].pop(f"vendor|{name}", None)
     own = parties.own_names(doc)
     accepted: list[Span] = []
     for group in [*_candidate_groups(pipe, doc), *_list_mates(doc, taken)]:

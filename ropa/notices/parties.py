@@ -29,7 +29,7 @@ LEGAL_FORMS = [
     "Inc", "Inc.", "Incorporated", "Ltd", "Ltd.", "Limited", "LLC", "L.L.C.", "LLP", "GmbH",
     "Corp", "Corp.", "Corporation", "PLC", "plc", "S.A.", "SA", "SAS", "S.A.S.", "B.V.", "BV",
     "N.V.", "NV", "AG", "Pte", "Pte.", "Pty", "AB", "Oy", "S.r.l.", "Srl", "SpA", "S.p.A.",
-    "KK", "K.K.", "Sdn", "Bhd", "PT", "Tbk",
+    "KK", "K.K.", "Sdn", "Bhd", "PT", "Tbk", "SE", "e.V.", "ApS", "A/S", "AS", "ASA",
 ]  # fmt: skip
 
 PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
@@ -111,6 +111,13 @@ def own_names(doc: Doc) -> frozenset[str]:
     for i in numpy.flatnonzero(candidates).tolist():
         counts[doc[i].lower_] += 1  # capitalised, in capitals or camel-case ("HubSpot")
     opening = {t.lower_ for t in doc[: min(len(doc), 200)] if t.idx < 400}
+    # a name introduced as someone's provider is a recipient, however often it is repeated
+    introduced = {
+        doc[i + 1].lower_
+        for i in range(min(len(doc), 200) - 1)
+        if doc[i].lower_ in {"provider", "processor", "subprocessor", "sub-processor"}
+    }
+    opening -= introduced
     return frozenset(
         word for word, count in counts.items()
         if count >= 3 and word in opening and word not in GENERIC and word not in NOT_FIRST
@@ -153,11 +160,23 @@ def name_before(doc: Doc, form: int, limit: int = 7) -> Span | None:
         first -= 1
         if previous.is_sent_start:
             break
+    if first > 0 and _lower_case_brand(doc[first - 1]):
+        first -= 1  # "netcup GmbH", "apilayer Data Products GmbH" at the start of a line
     if first == start:
         return None
     if doc[first].lower_ == "the":
         first += 1
     return doc[first : form + 1] if first < start else None
+
+
+def _lower_case_brand(token: Token) -> bool:
+    """A lower-case word that opens a line or follows a label ("Provider: netcup GmbH")."""
+    if not (token.is_alpha and token.is_lower) or token.is_stop or token.lower_ in GENERIC:
+        return False
+    if token.is_sent_start:
+        return True
+    previous = token.doc[token.i - 1]
+    return previous.text in {":", "•", "-", "*"} or previous.is_space
 
 
 def _in_postal_address(run: Span) -> bool:

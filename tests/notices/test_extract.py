@@ -309,3 +309,26 @@ def test_a_column_header_is_not_a_data_category() -> None:
 def test_the_organisation_that_uses_the_processors_is_not_one_of_them() -> None:
     text = "This page lists the sub-processors that Brightwater AB uses: Stripe (payments)."
     assert _keys(analyze(text), "thirdParties", "name") == ["Stripe"]
+
+
+def test_lower_case_brands_before_a_legal_form_are_found() -> None:
+    text = "Hosting\n- Provider: quillnet GmbH, Example Street 1\nblueharbor SE stores backups."
+    names = _keys(analyze(text), "thirdParties", "name")
+    assert names == ["quillnet GmbH", "blueharbor SE"]
+
+
+def test_software_the_site_runs_on_its_own_server_is_not_a_recipient() -> None:
+    text = "Analytics with Matomo.\nWe run Matomo on our own server. We use Stripe for payments."
+    assert _keys(analyze(text), "thirdParties", "name") == ["Stripe"]
+
+
+def test_a_common_word_vendor_in_a_compound_or_opening_a_list_item_is_no_vendor() -> None:
+    text = "We process:\n• Meta/communication data\n• Square footage of the office"
+    assert analyze(text)["thirdParties"] == []
+
+
+def test_a_vendors_regional_entity_is_the_vendor_not_a_country() -> None:
+    text = "We use Google Analytics (provider: Google Ireland Limited) to process usage data."
+    result = analyze(text)
+    assert _keys(result, "thirdParties", "canonical") == ["Google LLC"]
+    assert result["countries"] == []
