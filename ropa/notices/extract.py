@@ -19,6 +19,7 @@ process, on first use.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -165,6 +166,7 @@ def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[st
     found = _Found()
     _recipients(pipe, doc, found)
     _phrases(pipe, doc, found)
+    _cited_bases(doc, found)
     _places(pipe, doc, found)
     _retention(pipe, doc, found)
     _contacts(doc, found)
@@ -274,6 +276,22 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
                           window.end_char, mechanism="DEROGATION")  # fmt: skip
 
 
+# "Art. 6(1)(f) GDPR", "Article 6 (1) (b) or (f)", "Art. 6(1)(b), (c)": the basis cited by point
+_ARTICLE_6 = re.compile(r"\bArt(?:icle|\.)?\s*6\s*\(\s*1\s*\)\s*", re.IGNORECASE)
+_POINT = re.compile(r"\(\s*([a-f])\s*\)(?:\s*(?:,|or|and|/)\s*)?", re.IGNORECASE)
+
+
+def _cited_bases(doc: Doc, found: _Found) -> None:
+    text = doc.text
+    for citation in _ARTICLE_6.finditer(text):
+        at, start = citation.end(), citation.start()
+        while (point := _POINT.match(text, at)) is not None:
+            key = f"ART6_1_{point.group(1).upper()}"
+            end = text.index(")", point.start()) + 1
+            found.add("legalBases", key, start if start >= 0 else point.start(), end, article=key)
+            at, start = point.end(), -1
+
+
 def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
     start, end = span.start_char, span.end_char
     if kind in {CATEGORY, LIST_CATEGORY}:
@@ -285,7 +303,8 @@ def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
             return  # "we have no access to payment information"
         found.add("dataCategories", key, start, end, key=key)
     elif kind == USE:
-        found.add("dataUses", key, start, end, key=key)
+        if not _negated(span):  # "we do not use marketing cookies"
+            found.add("dataUses", key, start, end, key=key)
     elif kind == LEGAL_BASIS:
         if not (_sentence_words(span) & _TRANSFER_VERBS):
             found.add("legalBases", key, start, end, article=key)

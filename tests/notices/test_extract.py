@@ -332,3 +332,11 @@ def test_a_vendors_regional_entity_is_the_vendor_not_a_country() -> None:
     result = analyze(text)
     assert _keys(result, "thirdParties", "canonical") == ["Google LLC"]
     assert result["countries"] == []
+
+
+def test_bases_cited_by_article_and_point_are_read() -> None:
+    text = "Contact requests (Art. 6(1)(b) or (f) GDPR). Invoices: Article 6 (1) (c) GDPR."
+    result = analyze(text)
+    assert _keys(result, "legalBases", "article") == ["ART6_1_B", "ART6_1_F", "ART6_1_C"]
+    assert _evidence(text, result["legalBases"][0]) == ["Art. 6(1)(b)"]
+    assert _evidence(text, result["legalBases"][1]) == ["(f)"]
