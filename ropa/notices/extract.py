@@ -7,9 +7,10 @@ trained model - and matches data, not guesses:
 - recipients: the vendor gazetteer (`gazetteer.py`, pyahocorasick) and name patterns
   (`parties.py`, spaCy `Matcher`);
 - countries (`places.py`, pycountry names) and regions, in sentences about storage, hosting,
-  processing or transfer;
+  processing or transfer, or on the line of a named recipient;
 - data categories, data uses, lawful bases and transfer mechanisms: phrase lists
-  (`phrases.toml` via `categories.py`, spaCy `PhraseMatcher` on lower-cased tokens);
+  (`phrases.toml` via `categories.py`, spaCy `PhraseMatcher` on lower-cased tokens), and
+  lawful bases cited as "Art. 6(1)(f)";
 - retention periods (`retention.py`) and contact e-mail addresses with their kind.
 
 The same text always gives the same result: items are ordered by their first span, spans are
