@@ -30,10 +30,10 @@ import numpy
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from ropa.notices import parties, retention
+from ropa.notices import context, parties, places, retention
 from ropa.notices.categories import (
     CATEGORY,
     LEGAL_BASIS,
@@ -45,7 +45,7 @@ from ropa.notices.categories import (
     load_phrases,
 )
 from ropa.notices.gazetteer import Gazetteer, vendor_files
-from ropa.notices.places import LOCATION_CUES, country_codes, country_names
+from ropa.notices.places import country_codes, country_names
 from ropa.notices.text import Readable, readable
 
 FIELDS = (
@@ -174,72 +174,6 @@ def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[st
     return found.result(prose)
 
 
-_BULLETS = frozenset({"-", "•", "*", "–", "·", "○", "▪"})
-
-
-def _contexts(doc: Doc) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
-    """Per sentence start, the words of its sentence and those of its section's heading.
-
-    "We may transfer data where:" followed by "- you gave explicit consent;" reads as one
-    statement: a list item's words include those of the sentence that introduced it. A
-    heading ("6. RETENTION PERIODS", "Where we store your data") frames the lines below it
-    until the next heading.
-    """
-    cached = doc.user_data.get("contexts")
-    if isinstance(cached, dict):
-        return cached
-    contexts: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
-    lead_in: frozenset[str] = frozenset()
-    heading: frozenset[str] = frozenset()
-    for sent in doc.sents:
-        tokens = [t for t in sent if not t.is_space]
-        if not tokens:
-            continue
-        words = frozenset(t.lower_ for t in tokens)
-        first, last = tokens[0], tokens[-1]
-        is_item = first.text in _BULLETS or (
-            first.like_num and len(tokens) > 1 and tokens[1].text in {".", ")"}
-        )
-        if _is_heading(tokens):
-            heading = words
-            contexts[sent.start] = (words, words)
-            lead_in = frozenset()
-            continue
-        own = words | lead_in if is_item else words
-        contexts[sent.start] = (own, own | heading)
-        if last.text == ":":
-            lead_in = words
-        elif not is_item:
-            lead_in = frozenset()
-    doc.user_data["contexts"] = contexts
-    return contexts
-
-
-def _is_heading(tokens: list[Token]) -> bool:
-    """A short line without sentence punctuation, in capitals or numbered ("6. Retention").
-
-    Title Case alone is not enough: list items ("Stored in France") look the same.
-    """
-    words = [t for t in tokens if t.is_alpha]
-    if not words or len(words) > 8 or tokens[-1].text in {".", ",", ";", ":"}:
-        return False
-    if any(t.text == ":" for t in tokens):
-        return False
-    numbered = tokens[0].like_num and len(tokens) > 1 and tokens[1].text == "."
-    capitals = all(t.is_upper for t in words) and (len(words) >= 2 or len(words[0]) >= 4)
-    return numbered or capitals
-
-
-def _sentence_words(span: Span) -> frozenset[str]:
-    """The words of the span's sentence, with its lead-in's when it is a list item."""
-    return _contexts(span.doc).get(span.sent.start, (frozenset(), frozenset()))[0]
-
-
-def _section_words(span: Span) -> frozenset[str]:
-    """The span's sentence words and those of the heading of its section."""
-    return _contexts(span.doc).get(span.sent.start, (frozenset(), frozenset()))[1]
-
-
 def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     # per family of kinds, the longest of overlapping phrases; one span may carry several
     # labels ("legal obligation" is a lawful basis and a data use)
@@ -271,7 +205,7 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
         if token.lower_ in {"explicit", "explicitly"}:
             window = doc[token.i : token.i + 4]
             if any(t.lower_ in {"consent", "consents", "consented"} for t in window) and (
-                _sentence_words(window) & _TRANSFER_WORDS
+                context.sentence_words(window) & _TRANSFER_WORDS
             ):
                 found.add("transferMechanisms", "DEROGATION", window.start_char,
                           window.end_char, mechanism="DEROGATION")  # fmt: skip
@@ -307,7 +241,7 @@ def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
         if not _negated(span):  # "we do not use marketing cookies"
             found.add("dataUses", key, start, end, key=key)
     elif kind == LEGAL_BASIS:
-        if not (_sentence_words(span) & _TRANSFER_VERBS):
+        if not (context.sentence_words(span) & _TRANSFER_VERBS):
             found.add("legalBases", key, start, end, article=key)
     elif kind == MECHANISM:
         found.add("transferMechanisms", key, start, end, mechanism=key)
@@ -367,13 +301,13 @@ def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
         on_party_line = span.sent.start in party_sentences
         if kind == "code" and not on_party_line:
             continue
-        if not (on_party_line or _location_cue(span)):
+        if not (on_party_line or places.location_cue(span)):
             continue
         if span.text == "US" and span.start > 0 and doc[span.start - 1].is_upper:
             continue  # "CONTACT US", "ABOUT US": a heading, not the country
-        if _after_outside(doc, span.start):
+        if places.after_outside(doc, span.start):
             continue  # "outside the UK or the EEA": where the data is not
-        if _in_postal_address(doc, span.start):
+        if places.in_postal_address(doc, span.start):
             continue  # "76131 Karlsruhe, Germany": where to write, not where data goes
         if kind in {"country", "code"}:
             found.add("countries", key, span.start_char, span.end_char, code=key)
@@ -381,52 +315,14 @@ def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             found.add("regions", key, span.start_char, span.end_char, name=key)
 
 
-def _location_cue(span: Span) -> bool:
-    words = _section_words(span)
-    if words & LOCATION_CUES:
-        return True
-    return "data" in words and bool(words & {"center", "centre", "centers", "centres"})
-
-
-def _in_postal_address(doc: Doc, start: int) -> bool:
-    """A country after "<number> <city>," ends a postal address."""
-    if start == 0 or doc[start - 1].text != ",":
-        return False
-    return any(t.like_num for t in doc[max(0, start - 5) : start - 1])
-
-
-_SELF_HOSTED = ("self-hosted", "on-premise", "own server", "own infrastructure")
-
-
-def _not_a_name(span: Span) -> bool:
-    """A common word that names a vendor only mid-sentence and not in a compound."""
-    if span[0].is_sent_start:
-        return True
-    previous = span.doc[span.start - 1]
-    if previous.text in _BULLETS or previous.is_space:
-        return True  # a list item's first word
-    following = span.doc[span.end] if span.end < len(span.doc) else None
-    return following is not None and following.text in {"/", "-"}
-
-
-def _after_outside(doc: Doc, start: int) -> bool:
-    """Whether "outside" governs the words before `start` ("outside the UK or EEA")."""
-    for token in reversed(doc[max(0, start - 6) : start]):
-        if token.lower_ == "outside":
-            return True
-        if token.is_punct or token.is_space:
-            return False
-    return False
-
-
 def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     taken: list[tuple[int, int]] = []
     self_hosted: set[str] = set()
     for hit in pipe.gazetteer.find(doc.text):
         span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
-        if hit.exact and (span is None or _not_a_name(span)):
+        if hit.exact and (span is None or parties.not_a_name(span)):
             continue
-        if span is not None and any(w in span.sent.text.lower() for w in _SELF_HOSTED):
+        if span is not None and any(w in span.sent.text.lower() for w in parties.SELF_HOSTED):
             self_hosted.add(hit.vendor.name)  # "we run Matomo on our own server": software
         vendor = hit.vendor
         taken.append((hit.start, hit.end))
@@ -439,7 +335,7 @@ def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
         found.spans["thirdParties"].pop(f"vendor|{name}", None)
     own = parties.own_names(doc)
     accepted: list[Span] = []
-    for group in [*_candidate_groups(pipe, doc), *_list_mates(doc, taken)]:
+    for group in [*_candidate_groups(pipe, doc), *parties.list_mates(doc, taken)]:
         runs = [r for r in group if not any(s < r.end_char and r.start_char < e for s, e in taken)]
         if any(word in own for run in runs for word in (t.lower_ for t in run)):
             continue  # a list of the notice's own products, not of recipients
@@ -473,62 +369,8 @@ def _candidate_groups(pipe: _Pipeline, doc: Doc) -> Iterable[list[Span]]:
                 first += 1
             if first < e:
                 yield [doc[first:e]]
-        elif label == "org_list" and _sentence_words(doc[s:e]) & parties.PARTY_CUES:
-            yield list(_list_items(doc, e - 1))
-
-
-_SEPARATORS = frozenset({",", ";", "and", "or"})
-
-
-def _list_mates(doc: Doc, known: list[tuple[int, int]]) -> Iterable[list[Span]]:
-    """Names listed beside known vendors: "Vercel (hosting), Neon (database), Stripe (...)".
-
-    A sentence that is a list of names, each maybe followed by a parenthesis, and that
-    holds a gazetteer vendor, is a list of recipients: its other names are candidates.
-    """
-    spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in known]
-    for start in sorted({span.sent.start for span in spans if span is not None}):
-        sent = doc[start].sent
-        segments: list[list[Token]] = [[]]
-        depth = 0
-        for token in sent:
-            depth += token.text == "("
-            depth -= token.text == ")" and depth > 0
-            if depth == 0 and token.lower_ in _SEPARATORS:
-                segments.append([])
-            elif not token.is_space:
-                segments[-1].append(token)
-        names: list[Span | None] = []
-        for segment in segments:
-            while segment and segment[-1].text in {".", ":", "!"}:
-                segment = segment[:-1]
-            if not segment:
-                continue
-            run = parties.name_run(doc, segment[0].i)
-            rest = segment[len(run) :] if run is not None else segment
-            if run is None or (rest and rest[0].text != "(") or (rest and rest[-1].text != ")"):
-                names.append(None)
-            else:
-                names.append(run)
-        found = [run for run in names if run is not None]
-        if len(found) >= 2 and len(found) * 2 >= len(names) + 1:
-            yield found
-
-
-def _list_items(doc: Doc, start: int) -> Iterable[Span]:
-    index = start
-    while index < len(doc):
-        run = parties.name_run(doc, index)
-        if run is None:
-            return
-        yield run
-        index = run.end
-        if index < len(doc) and doc[index].text == ",":
-            index += 1
-        if index < len(doc) and doc[index].lower_ in {"and", "or", "&"}:
-            index += 1
-        if index < len(doc) and doc[index].text in {"(", "“", '"'}:
-            return
+        elif label == "org_list" and context.sentence_words(doc[s:e]) & parties.PARTY_CUES:
+            yield list(parties.list_items(doc, e - 1))
 
 
 def _pattern_matches(pipe: _Pipeline, doc: Doc) -> list[tuple[int, int, int]]:
@@ -547,7 +389,7 @@ def _retention(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     spans = [doc[s:e] for m, s, e in _pattern_matches(pipe, doc)
              if pipe.nlp.vocab.strings[m] == "retention"]  # fmt: skip
     for span in filter_spans(spans):
-        if not (_section_words(span) & retention.RETENTION_CUES):
+        if not (context.section_words(span) & retention.RETENTION_CUES):
             continue
         amount = retention.number(span[0].text)
         period = retention.iso_period(amount or 0, span[-1].text)

@@ -18,10 +18,13 @@ Security numbers": a capitalised run followed by a lower-case noun).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy
 from spacy.tokens import Doc, Span, Token
+
+from ropa.notices.context import BULLETS
 
 NAME: dict[str, Any] = {"TEXT": {"REGEX": r"^(?:[A-Z][\w&'.+-]*|[a-z]+[A-Z][\w.]*)$"}}
 
@@ -204,3 +207,71 @@ def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
     if following is not None and following.is_alpha and following.is_lower:
         return following.lower_ in FOLLOWERS
     return True
+
+
+SELF_HOSTED = ("self-hosted", "on-premise", "own server", "own infrastructure")
+
+
+def not_a_name(span: Span) -> bool:
+    """A common word that names a vendor only mid-sentence and not in a compound."""
+    if span[0].is_sent_start:
+        return True
+    previous = span.doc[span.start - 1]
+    if previous.text in BULLETS or previous.is_space:
+        return True  # a list item's first word
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    return following is not None and following.text in {"/", "-"}
+
+
+_SEPARATORS = frozenset({",", ";", "and", "or"})
+
+
+def list_mates(doc: Doc, known: list[tuple[int, int]]) -> Iterable[list[Span]]:
+    """Names listed beside known vendors: "Vercel (hosting), Neon (database), Stripe (...)".
+
+    A sentence that is a list of names, each maybe followed by a parenthesis, and that
+    holds a gazetteer vendor, is a list of recipients: its other names are candidates.
+    """
+    spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in known]
+    for start in sorted({span.sent.start for span in spans if span is not None}):
+        sent = doc[start].sent
+        segments: list[list[Token]] = [[]]
+        depth = 0
+        for token in sent:
+            depth += token.text == "("
+            depth -= token.text == ")" and depth > 0
+            if depth == 0 and token.lower_ in _SEPARATORS:
+                segments.append([])
+            elif not token.is_space:
+                segments[-1].append(token)
+        names: list[Span | None] = []
+        for segment in segments:
+            while segment and segment[-1].text in {".", ":", "!"}:
+                segment = segment[:-1]
+            if not segment:
+                continue
+            run = name_run(doc, segment[0].i)
+            rest = segment[len(run) :] if run is not None else segment
+            if run is None or (rest and rest[0].text != "(") or (rest and rest[-1].text != ")"):
+                names.append(None)
+            else:
+                names.append(run)
+        found = [run for run in names if run is not None]
+        if len(found) >= 2 and len(found) * 2 >= len(names) + 1:
+            yield found
+
+
+def list_items(doc: Doc, start: int) -> Iterable[Span]:
+    index = start
+    while index < len(doc):
+        run = name_run(doc, index)
+        if run is None:
+            return
+        yield run
+        index = run.end
+        if index < len(doc) and doc[index].text == ",":
+            index += 1
+        if index < len(doc) and doc[index].lower_ in {"and", "or", "&"}:
+            index += 1
+        if index < len(doc) and doc[index].text in {"(", "“", '"'}:
+            return

@@ -15,6 +15,9 @@ docs/notices.md gives the rule.
 from __future__ import annotations
 
 import pycountry
+from spacy.tokens import Doc, Span
+
+from ropa.notices.context import section_words
 
 _LEFT_OUT = {"Georgia", "Jordan", "Chad", "Guinea", "Niger", "Jersey", "Turkey", "Mali"}
 
@@ -96,3 +99,27 @@ def country_names() -> dict[str, str]:
         for name in extra:
             names[name] = code
     return names
+
+
+def location_cue(span: Span) -> bool:
+    words = section_words(span)
+    if words & LOCATION_CUES:
+        return True
+    return "data" in words and bool(words & {"center", "centre", "centers", "centres"})
+
+
+def in_postal_address(doc: Doc, start: int) -> bool:
+    """A country after "<number> <city>," ends a postal address."""
+    if start == 0 or doc[start - 1].text != ",":
+        return False
+    return any(t.like_num for t in doc[max(0, start - 5) : start - 1])
+
+
+def after_outside(doc: Doc, start: int) -> bool:
+    """Whether "outside" governs the words before `start` ("outside the UK or EEA")."""
+    for token in reversed(doc[max(0, start - 6) : start]):
+        if token.lower_ == "outside":
+            return True
+        if token.is_punct or token.is_space:
+            return False
+    return False
