@@ -13,11 +13,12 @@ FIELDS = [
 ]  # fmt: skip
 
 
+# the installed `ropa` console script beside this interpreter
+ROPA = Path(sys.executable).parent / "ropa"
+
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    code = "from ropa.cli.main import app; app()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([str(ROPA), *args], capture_output=True, text=True, timeout=120)
 
 
 def test_json_output_has_exactly_the_documented_shape(tmp_path: Path) -> None:

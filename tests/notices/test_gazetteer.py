@@ -105,8 +105,7 @@ def test_ropa_vendor_dir_reaches_the_cli(tmp_path: Path) -> None:
     notice = tmp_path / "n.txt"
     notice.write_text("We send receipts with Quokka Mail.", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-c", "from ropa.cli.main import app; app()", "notice", "analyze",
-         str(notice)],
+        [str(Path(sys.executable).parent / "ropa"), "notice", "analyze", str(notice)],
         capture_output=True, text=True, timeout=120,
         env={**os.environ, "ROPA_VENDOR_DIR": str(folder)},
     )  # fmt: skip
