@@ -19,6 +19,7 @@ from ropa.cli import anchor as anchor_cli
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
+from ropa.cli import notice as notice_cli
 from ropa.cli import serve as serve_cli
 from ropa.cli import witness as witness_cli
 from ropa.cli.common import INVOCATION, RopaTyper, fail, runtime, system_in
@@ -36,6 +37,7 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(anchor_cli.app, name="anchor")
 app.add_typer(witness_cli.app, name="witness")
+app.add_typer(notice_cli.app, name="notice")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (shown once, stored as hashes).")
 app.add_typer(token_app, name="token")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo organisations.")
