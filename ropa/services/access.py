@@ -4,6 +4,7 @@
     read records                   x       x        x      x     x
     read the ledger, export                x               x     x
     change processing records                       x      x     x
+    draft records from a notice                     x      x     x
     read and manage breaches                               x     x
     manage tokens, org details                             x     x
     organisations, signing keys                                  x
@@ -29,6 +30,7 @@ class Action(StrEnum):
     READ_LEDGER = "read the ledger"
     EXPORT = "export"
     WRITE_RECORDS = "change processing records"
+    DRAFT_FROM_NOTICE = "draft records from a privacy notice"
     READ_BREACHES = "read breaches"
     WRITE_BREACHES = "manage breaches"
     MANAGE_TOKENS = "manage tokens"
@@ -40,9 +42,10 @@ class Action(StrEnum):
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "VIEWER": frozenset({Action.READ}),
     "AUDITOR": frozenset({Action.READ, Action.READ_LEDGER, Action.EXPORT}),
-    "EDITOR": frozenset({Action.READ, Action.WRITE_RECORDS}),
+    "EDITOR": frozenset({Action.READ, Action.WRITE_RECORDS, Action.DRAFT_FROM_NOTICE}),
     "DPO": frozenset({
         Action.READ, Action.READ_LEDGER, Action.EXPORT, Action.WRITE_RECORDS,
+        Action.DRAFT_FROM_NOTICE,
         Action.READ_BREACHES, Action.WRITE_BREACHES, Action.MANAGE_TOKENS,
         Action.UPDATE_ORGANIZATION,
     }),

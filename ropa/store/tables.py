@@ -130,6 +130,9 @@ class PrivacyPolicy(VersionedRecord, table=True):
         "url",
         "sha256",
         "summary",
+        "text",
+        "textFormat",
+        "analysis",
     )
 
     version: str
@@ -137,6 +140,10 @@ class PrivacyPolicy(VersionedRecord, table=True):
     url: str | None = None
     sha256: str | None = Field(default=None, max_length=64)
     summary: str | None = None
+    # the notice's text and its analysis (Art. 13/14 disclosures), signed with the version
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text_format: str | None = None
+    analysis: dict[str, Any] | None = _json(nullable=True)
 
 
 class ProcessingActivity(VersionedRecord, table=True):
@@ -167,6 +174,7 @@ class ProcessingActivity(VersionedRecord, table=True):
         "status",
         "owner",
         "lastReviewedAt",
+        "evidence",
     )
 
     name: str
@@ -192,6 +200,7 @@ class ProcessingActivity(VersionedRecord, table=True):
     status: str
     owner: str | None = None
     last_reviewed_at: str | None = _instant()
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class Processor(VersionedRecord, table=True):
@@ -220,6 +229,7 @@ class Processor(VersionedRecord, table=True):
         "dpf",
         "status",
         "externalRef",
+        "evidence",
     )
 
     name: str
@@ -235,6 +245,7 @@ class Processor(VersionedRecord, table=True):
     dpf: bool = False
     status: str
     external_ref: str | None = None
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class ProcessorEngagement(VersionedRecord, table=True):
@@ -280,6 +291,7 @@ class Transfer(VersionedRecord, table=True):
         "tia",
         "supplementaryMeasures",
         "startedOn",
+        "evidence",
     )
 
     activity_id: str = Field(sa_type=UUIDText)
@@ -293,6 +305,7 @@ class Transfer(VersionedRecord, table=True):
     tia: dict[str, Any] | None = _json(nullable=True)
     supplementary_measures: list[str] = _json()
     started_on: str | None = _date()
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class BreachIncident(VersionedRecord, table=True):
