@@ -231,6 +231,16 @@ def _region_covers(name: str, country: str) -> bool:
     return False
 
 
+def _disclosed_transfer(analysis: dict[str, Any], transfer: State) -> bool:
+    """A restricted transfer the notice discloses, by country or by a covering region."""
+    to = transfer["toCountry"]
+    if not is_restricted_transfer(transfer["fromCountry"], to):
+        return False
+    if any(c.get("code") == to for c in _items(analysis, "countries")):
+        return True
+    return any(_region_covers(str(r.get("name") or ""), to) for r in _items(analysis, "regions"))
+
+
 def _names(states: Iterable[State]) -> str:
     return ", ".join(f'"{s["name"]}"' for s in states)
 
@@ -300,13 +310,11 @@ def _transfer_undisclosed(snapshot: Snapshot, now: datetime) -> Iterator[Concern
     if found is None:
         return
     notice, analysis = found
-    countries = {c.get("code") for c in _items(analysis, "countries")}
-    regions = [str(r.get("name") or "") for r in _items(analysis, "regions")]
     for transfer in _active_transfers(snapshot):
         to = transfer["toCountry"]
         if not is_restricted_transfer(transfer["fromCountry"], to):
             continue
-        if to in countries or any(_region_covers(r, to) for r in regions):
+        if _disclosed_transfer(analysis, transfer):
             continue
         yield Concern(
             "Transfer",
@@ -335,9 +343,9 @@ def _transfer_mechanism_mismatch(snapshot: Snapshot, now: datetime) -> Iterator[
         mechanism = transfer["mechanism"]
         if mechanism is None or mechanism in mechanisms:
             continue
-        if not is_restricted_transfer(transfer["fromCountry"], transfer["toCountry"]):
-            continue
         to = transfer["toCountry"]
+        if not _disclosed_transfer(analysis, transfer):
+            continue  # an undisclosed transfer is NOTICE_TRANSFER_UNDISCLOSED
         yield Concern(
             "Transfer",
             transfer["id"],
