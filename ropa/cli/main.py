@@ -18,6 +18,7 @@ import typer
 from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
+from ropa.cli import notice as notice_cli
 from ropa.cli.common import INVOCATION, fail, runtime, system_in
 from ropa.errors import RopaError
 
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(notice_cli.app, name="notice")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (shown once, stored as hashes).")
 app.add_typer(token_app, name="token")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo organisations.")

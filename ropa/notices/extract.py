@@ -1,0 +1,329 @@
+"""The analyser: what a privacy notice (GDPR Art. 13/14) discloses, with evidence spans.
+
+`analyze(text, media_type)` reads the notice's prose (`text.py`), runs one spaCy pipeline over
+it - a blank English tokenizer, a sentence splitter that also breaks at line ends, and no
+trained model - and matches data, not guesses:
+
+- recipients: the vendor gazetteer (`gazetteer.py`, pyahocorasick) and name patterns
+  (`parties.py`, spaCy `Matcher`);
+- countries (`places.py`, pycountry names) and regions, in sentences about storage, hosting,
+  processing or transfer;
+- data categories, data uses, lawful bases and transfer mechanisms: phrase lists
+  (`phrases.toml` via `categories.py`, spaCy `PhraseMatcher` on lower-cased tokens);
+- retention periods (`retention.py`) and contact e-mail addresses with their kind.
+
+The same text always gives the same result: items are ordered by their first span, spans are
+`[start, end)` code-point offsets into the input as given. The pipeline is built once per
+process, on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from ropa.notices import parties, retention
+from ropa.notices.categories import (
+    CATEGORY,
+    LEGAL_BASIS,
+    LIST_CATEGORY,
+    MECHANISM,
+    REGION,
+    USE,
+    load_phrases,
+)
+from ropa.notices.gazetteer import Gazetteer, vendor_files
+from ropa.notices.places import LOCATION_CUES, country_names
+from ropa.notices.text import Readable, readable
+
+FIELDS = (
+    "thirdParties", "countries", "regions", "dataCategories", "dataUses", "legalBases",
+    "transferMechanisms", "retention", "contacts",
+)  # fmt: skip
+
+# contact kinds, most specific first (docs/notices.md)
+CONTACT_KINDS = ("DPO", "REPRESENTATIVE", "PRIVACY", "GENERAL")
+_LIST_NEIGHBOURS = frozenset({",", "(", ")", ";", "/", "and", "or", ":"})
+_TRANSFER_WORDS = frozenset(
+    {"transfer", "transfers", "transferred", "transferring", "outside", "abroad",
+     "international", "internationally", "third", "cross-border"}
+)  # fmt: skip
+
+
+@Language.component("line_sentences")
+def _line_sentences(doc: Doc) -> Doc:
+    """A line break ends a sentence: headings, list items and table rows stand alone."""
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text:
+            token.is_sent_start = True
+    return doc
+
+
+@dataclass
+class _Pipeline:
+    nlp: Language
+    phrases: PhraseMatcher
+    names: PhraseMatcher
+    patterns: Matcher
+    gazetteer: Gazetteer
+    countries: dict[str, str]
+    places: frozenset[str] = field(default_factory=frozenset)
+
+
+def _build() -> _Pipeline:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("line_sentences")
+    nlp.add_pipe("sentencizer")
+    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    names = PhraseMatcher(nlp.vocab, attr="ORTH")
+    for (kind, key), words in load_phrases().phrases.items():
+        label = f"{kind}|{key}"
+        if kind == REGION:
+            variants = set(words) | {w.lower() for w in words if not w.isupper()}
+            names.add(label, [nlp.make_doc(w) for w in sorted(variants)])
+        else:
+            phrases.add(label, [nlp.make_doc(w) for w in words])
+    countries = country_names()
+    by_code: dict[str, list[str]] = {}
+    for name, code in countries.items():
+        by_code.setdefault(code, []).append(name)
+    for code, country_list in sorted(by_code.items()):
+        variants = set(country_list) | {n.upper() for n in country_list if len(n) > 4}
+        names.add(f"country|{code}", [nlp.make_doc(n) for n in sorted(variants)])
+    patterns = Matcher(nlp.vocab)
+    for label, pattern_list in parties.PATTERNS.items():
+        patterns.add(label, pattern_list, greedy="LONGEST")
+    patterns.add("retention", retention.PATTERNS)
+    return _Pipeline(
+        nlp=nlp,
+        phrases=phrases,
+        names=names,
+        patterns=patterns,
+        gazetteer=Gazetteer(vendor_files()),
+        countries=countries,
+        places=frozenset(countries),
+    )
+
+
+_LOCK = threading.Lock()
+_PIPELINE: list[_Pipeline] = []
+
+
+def pipeline() -> _Pipeline:
+    """The process's pipeline, built on first use."""
+    with _LOCK:
+        if not _PIPELINE:
+            _PIPELINE.append(_build())
+        return _PIPELINE[0]
+
+
+class _Found:
+    """Evidence collected per field and item key, in prose offsets."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in FIELDS}
+        self.spans: dict[str, dict[str, set[tuple[int, int]]]] = {name: {} for name in FIELDS}
+
+    def add(self, group: str, ident: str, start: int, end: int, /, **item: Any) -> None:
+        if ident not in self.items[group]:
+            self.items[group][ident] = item
+        self.spans[group].setdefault(ident, set()).add((start, end))
+
+    def result(self, prose: Readable) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in FIELDS:
+            rows = []
+            for key, item in self.items[name].items():
+                spans = sorted({prose.span(s, e) for s, e in self.spans[name][key] if e > s})
+                if spans:
+                    rows.append((spans[0], key, {**item, "spans": [list(s) for s in spans]}))
+            rows.sort(key=lambda row: (row[0], row[1]))
+            out[name] = [row[2] for row in rows]
+        return out
+
+
+def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[str, Any]]]:
+    """What the notice `text` discloses, by field; see docs/notices.md for the shape."""
+    prose = readable(text, media_type)
+    pipe = pipeline()
+    doc = pipe.nlp(prose.text)
+    found = _Found()
+    _recipients(pipe, doc, found)
+    _phrases(pipe, doc, found)
+    _places(pipe, doc, found)
+    _retention(pipe, doc, found)
+    _contacts(doc, found)
+    return found.result(prose)
+
+
+def _sentence_words(span: Span) -> set[str]:
+    return {t.lower_ for t in span.sent}
+
+
+def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
+    labels = {(s, e): pipe.nlp.vocab.strings[i] for i, s, e in pipe.phrases(doc)}
+    matches = [doc[s:e] for s, e in labels]
+    taken = [tuple(span) for item in found.spans["thirdParties"].values() for span in item]
+    for span in filter_spans(matches):
+        kind, key = labels[(span.start, span.end)].split("|", 1)
+        start, end = span.start_char, span.end_char
+        if any(s < end and start < e for s, e in taken):
+            continue  # a word of a recipient's name ("Acme Metrics")
+        if kind == CATEGORY:
+            found.add("dataCategories", key, start, end, key=key)
+        elif kind == LIST_CATEGORY:
+            if _in_list(doc, span):
+                found.add("dataCategories", key, start, end, key=key)
+        elif kind == USE:
+            found.add("dataUses", key, start, end, key=key)
+        elif kind == LEGAL_BASIS:
+            found.add("legalBases", key, start, end, article=key)
+        elif kind == MECHANISM:
+            found.add("transferMechanisms", key, start, end, mechanism=key)
+    for token in doc:
+        if token.lower_ in {"explicit", "explicitly"}:
+            window = doc[token.i : token.i + 4]
+            if any(t.lower_ in {"consent", "consents", "consented"} for t in window) and (
+                _sentence_words(window) & _TRANSFER_WORDS
+            ):
+                found.add("transferMechanisms", "DEROGATION", window.start_char,
+                          window.end_char, mechanism="DEROGATION")  # fmt: skip
+
+
+def _in_list(doc: Doc, span: Span) -> bool:
+    before = doc[span.start - 1].lower_ if span.start > 0 else ""
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    return before in _LIST_NEIGHBOURS or after in _LIST_NEIGHBOURS - {":"}
+
+
+def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
+    labelled = {}
+    for match_id, s, e in pipe.names(doc):
+        labelled[(s, e)] = pipe.nlp.vocab.strings[match_id]
+    for span in filter_spans([doc[s:e] for s, e in labelled]):
+        kind, key = labelled[(span.start, span.end)].split("|", 1)
+        if not (_sentence_words(span) & LOCATION_CUES):
+            continue
+        if span.text == "US" and span.start > 0 and doc[span.start - 1].is_upper:
+            continue  # "CONTACT US", "ABOUT US": a heading, not the country
+        if kind == "country":
+            found.add("countries", key, span.start_char, span.end_char, code=key)
+        else:
+            found.add("regions", key, span.start_char, span.end_char, name=key)
+
+
+def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
+    taken: list[tuple[int, int]] = []
+    for hit in pipe.gazetteer.find(doc.text):
+        if hit.exact:
+            span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
+            if span is None or span[0].is_sent_start:
+                continue
+        vendor = hit.vendor
+        found.add("thirdParties", f"vendor|{vendor.name}", hit.start, hit.end,
+                  name=vendor.name, canonical=vendor.legal_entity)  # fmt: skip
+        taken.append((hit.start, hit.end))
+    own = parties.own_names(doc)
+    unknown: dict[str, str] = {}
+    for group in _candidate_groups(pipe, doc):
+        runs = [r for r in group if not any(s < r.end_char and r.start_char < e for s, e in taken)]
+        if any(word in own for run in runs for word in (t.lower_ for t in run)):
+            continue  # a list of the notice's own products, not of recipients
+        for run in runs:
+            if parties.acceptable(run, own, pipe.places):
+                name = " ".join(run.text.split())
+                unknown.setdefault(name.lower(), name)
+    for key, name in unknown.items():
+        at = doc.text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            boundary_before = at == 0 or not doc.text[at - 1].isalnum()
+            boundary_after = end == len(doc.text) or not doc.text[end].isalnum()
+            if boundary_before and boundary_after:
+                found.add("thirdParties", f"name|{key}", at, end, name=name, canonical=None)
+            at = doc.text.find(name, end)
+
+
+def _candidate_groups(pipe: _Pipeline, doc: Doc) -> Iterable[list[Span]]:
+    """Candidate names, grouped as they were introduced (one name, or one list)."""
+    for match_id, s, e in pipe.patterns(doc):
+        label = pipe.nlp.vocab.strings[match_id]
+        if label == "org_legal":
+            run = parties.name_before(doc, s)
+            if run is not None:
+                yield [run]
+        elif label == "org_after_verb":
+            first = s + 1
+            while first < e and not parties.is_name_token(doc[first]):
+                first += 1
+            if first < e:
+                yield [doc[first:e]]
+        elif label == "org_list" and _sentence_words(doc[s:e]) & parties.PARTY_CUES:
+            yield list(_list_items(doc, e - 1))
+
+
+def _list_items(doc: Doc, start: int) -> Iterable[Span]:
+    index = start
+    while index < len(doc):
+        run = parties.name_run(doc, index)
+        if run is None:
+            return
+        yield run
+        index = run.end
+        if index < len(doc) and doc[index].text == ",":
+            index += 1
+        if index < len(doc) and doc[index].lower_ in {"and", "or", "&"}:
+            index += 1
+        if index < len(doc) and doc[index].text in {"(", "“", '"'}:
+            return
+
+
+def _retention(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
+    spans = [doc[s:e] for m, s, e in pipe.patterns(doc)
+             if pipe.nlp.vocab.strings[m] == "retention"]  # fmt: skip
+    for span in filter_spans(spans):
+        if not (_sentence_words(span) & retention.RETENTION_CUES):
+            continue
+        amount = retention.number(span[0].text)
+        period = retention.iso_period(amount or 0, span[-1].text)
+        if period is None:
+            continue
+        found.add("retention", f"{period}|{span.start_char}", span.start_char, span.end_char,
+                  text=span.text, period=period)  # fmt: skip
+
+
+def _contacts(doc: Doc, found: _Found) -> None:
+    kinds: dict[str, str] = {}
+    for token in doc:
+        if not token.like_email:
+            continue
+        email = token.text.rstrip(".").lower()
+        kind = _contact_kind(token.sent, email)
+        previous = kinds.get(email)
+        if previous is None or CONTACT_KINDS.index(kind) < CONTACT_KINDS.index(previous):
+            kinds[email] = kind
+        found.add("contacts", email, token.idx, token.idx + len(email), email=email)
+    for email, kind in kinds.items():
+        found.items["contacts"][email] = {"kind": kind, "email": email}
+
+
+def _contact_kind(sentence: Span, email: str) -> str:
+    words = sentence.text.lower()
+    local = email.split("@", 1)[0]
+    if "data protection officer" in words or " dpo" in f" {words}" or local == "dpo":
+        return "DPO"
+    if "representative" in words:
+        return "REPRESENTATIVE"
+    privacy = ("privacy", "data protection", "personal data", "personal information",
+               "your rights", "access, correct", "deletion", "gdpr")  # fmt: skip
+    if any(p in words for p in privacy) or local in {"privacy", "gdpr", "dataprotection"}:
+        return "PRIVACY"
+    return "GENERAL"
