@@ -157,3 +157,16 @@ def test_a_version_without_text_stays_valid_and_is_not_compared(rt: Runtime, org
     )
     assert change.record["text"] is None and change.record["analysis"] is None
     assert dict(_notice_findings(rt, dpo, org.slug)) == {}
+
+
+def test_every_notice_code_is_documented_with_its_severity_and_article() -> None:
+    from pathlib import Path
+
+    from ropa.notices.compare import RULES
+
+    doc = (Path(__file__).parents[2] / "docs" / "findings.md").read_text()
+    assert {rule.code for rule in RULES} == NOTICE_CODES | {"NOTICE_DRAFT_PENDING"}
+    for rule in RULES:
+        row = next((line for line in doc.splitlines() if f"| `{rule.code}`" in line), None)
+        assert row is not None, rule.code
+        assert rule.severity.value in row and rule.article in row, rule.code
