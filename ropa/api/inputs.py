@@ -156,6 +156,9 @@ class RegisterProcessorInput(ProcessorFields):
 @strawberry.input
 class UpdateProcessorInput(ProcessorFields):
     id: strawberry.ID
+    status: enums.ProcessorStatus | None = strawberry.field(
+        default=UNSET, description="ACTIVE accepts a DRAFT (e.g. one drafted from the notice)."
+    )
 
 
 @strawberry.input
