@@ -12,6 +12,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from ropa.demo.notice_texts import publish_notices
 from ropa.errors import NotFoundError
 from ropa.services import activities, organizations, policies, processors, transfers
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
@@ -48,6 +49,7 @@ def load_demo(
         loaded[slug] = load_organization(rt, demo_data(slug))
         if progress:
             progress(slug)
+    publish_notices(rt, tuple(loaded))
     return loaded
 
 

@@ -54,7 +54,8 @@ def test_drafts_are_created_once_with_evidence_and_one_receipt_each(rt: Runtime,
     # Freshdesk is recorded; AWS and Amazon Web Services are one vendor
     assert [p["name"] for p in drafts.processors] == ["HubSpot", "AWS"]
     assert [a["dataUses"] for a in drafts.activities] == [
-        ["marketing.advertising"], ["essential.service"]
+        ["marketing.advertising"],
+        ["essential.service"],
     ]
     (transfer,) = drafts.transfers
     assert (transfer["fromCountry"], transfer["toCountry"], transfer["mechanism"]) == (

@@ -93,9 +93,7 @@ def test_a_notice_that_leaves_records_out_raises_every_notice_finding_with_its_e
     assert sum(t == "ProcessorEngagement" for t, _ in outdated.related) == 3
 
 
-def test_a_notice_that_discloses_everything_raises_no_notice_finding(
-    rt: Runtime, org: Org
-) -> None:
+def test_a_notice_that_discloses_everything_raises_no_notice_finding(rt: Runtime, org: Org) -> None:
     dpo = org.as_role("DPO")
     records(rt, dpo)
     publish(rt, dpo, complete_notice(), "v1", "2020-01-01")  # published after the records
@@ -122,7 +120,10 @@ def test_changes_after_the_notice_took_effect_make_it_outdated_and_cite_their_se
     assert "NOTICE_OUTDATED" not in _notice_findings(rt, dpo, org.slug)
 
     change = activities.update_processing_activity(
-        rt, dpo, recs.activity, {"dataCategories": ["user.contact.email", "user.health_and_medical"]}
+        rt,
+        dpo,
+        recs.activity,
+        {"dataCategories": ["user.contact.email", "user.health_and_medical"]},
     )
     assert change.receipt is not None
     found = _notice_findings(rt, dpo, org.slug)
