@@ -27,6 +27,7 @@ from ropa.store.tables import LedgerEntry
 
 ALL_RULES = (*RULES, *compare.RULES)
 MAX_CHANGES_CITED = 500  # a notice outdated by more changes cites the first ones
+MAX_ENTRIES_READ = 10_000  # candidate entries read per view: findings stay bounded in time
 
 # the ledger ops that may change what a notice must disclose (Art. 13(1)(c)-(f))
 _MATERIAL_OPS = (
@@ -108,6 +109,7 @@ def _changes_since(rt: Runtime, view: View, published: int, effective: str) -> l
             col(LedgerEntry.op).in_(_MATERIAL_OPS),
         )
         .order_by(col(LedgerEntry.seq))
+        .limit(MAX_ENTRIES_READ)
     )
     out: list[dict[str, Any]] = []
     with rt.db.read() as conn:
@@ -138,9 +140,11 @@ def is_material(op: str, before: dict[str, Any] | None, after: dict[str, Any] | 
             and after is not None
             and any(before.get(k) != after.get(k) for k in ("toCountry", "mechanism"))
         )
-    if after is None or after.get("status") != "ACTIVE" or after.get("evidence"):
+    if after is None or after.get("status") != "ACTIVE":
         return False
     new = set(after.get("dataCategories") or [])
-    if before is None or before.get("status") != "ACTIVE":
+    if before is None:
         return bool(new)
+    if before.get("status") != "ACTIVE":  # accepted: a draft from the notice is no news
+        return bool(new) and not after.get("evidence")
     return bool(new - set(before.get("dataCategories") or []))

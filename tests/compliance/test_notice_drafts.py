@@ -114,6 +114,8 @@ def test_a_dpo_accepts_edits_or_discards_drafts_with_the_ordinary_mutations(
     view, _ = reads.open_view(rt, dpo, org.slug)
     found = findings.findings(rt, view)
     assert not [f for f in found if f.code == "NOTICE_DRAFT_PENDING"]
+    # accepting a draft of the notice's own disclosures does not make the notice outdated
+    assert not [f for f in found if f.code == "NOTICE_OUTDATED"]
     not_recorded = [f.message for f in found if f.code == "NOTICE_THIRD_PARTY_NOT_RECORDED"]
     assert not any("HubSpot" in m for m in not_recorded)
     # a discarded draft is not drafted again
