@@ -1,13 +1,14 @@
 """How well `ropa.notices.analyze` reads privacy notices: precision and recall, speed, memory.
 
-    .venv/bin/python -m bench.notices [FOLDER] [--details tune|all]
+    .venv/bin/python -m bench.notices [FOLDER ...] [--details tune|all]
 
-Reads every notice text (`*.txt`, `*.md`, `*.html`, `*.htm`) in FOLDER (default:
-`../shared/seeds` beside the repository), finds its annotation in `bench/notice_annotations/`
-by the SHA-256 of its bytes, analyses it, and prints precision and recall per field,
-separately for the notices used to tune the phrase lists ("tune") and for those held out
-("heldout", never looked at while tuning). Fields are compared as sets per notice and summed
-over the notices of a split (micro-average):
+Reads every notice text (`*.txt`, `*.md`, `*.html`, `*.htm`) in the FOLDERs (default:
+`../shared/seeds` beside the repository; notice texts are never kept in the repository),
+finds its annotation in `bench/notice_annotations/` by the SHA-256 of its bytes, analyses
+it, and prints precision and recall per field, separately for the notices used to tune the
+phrase lists ("tune") and for those held out ("heldout", never looked at while tuning).
+Fields are compared as sets per notice and summed over the notices of a split
+(micro-average):
 
 - thirdParties by canonical legal entity, or by name when the analyser has no canonical;
 - countries by ISO code; legalBases, transferMechanisms, retention periods as given;
@@ -24,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -45,6 +47,20 @@ FIELDS = (
 TARGETS = {"thirdParties": (0.95, 0.90), "countries": (0.95, 0.95), "dataCategories": (0.85, 0.80)}
 
 
+_LEGAL_FORM = re.compile(
+    r"[,\s]+(inc|ltd|limited|llc|l\.l\.c|gmbh|corp|corporation|plc|pbc|s\.a|sa|sas|b\.v|bv|"
+    r"n\.v|ag|ab|pty|pte)\.?$"
+)
+
+
+def party(name: str) -> str:
+    """A recipient's name compared without case or a trailing legal form."""
+    folded = name.casefold().strip()
+    while (shorter := _LEGAL_FORM.sub("", folded)) != folded:
+        folded = shorter
+    return folded
+
+
 def _two_levels(key: str) -> str:
     return ".".join(key.split(".")[:2])
 
@@ -52,7 +68,7 @@ def _two_levels(key: str) -> str:
 def predicted_set(result: dict[str, list[dict[str, Any]]], field: str) -> set[str]:
     items = result[field]
     if field == "thirdParties":
-        return {str(i["canonical"] or i["name"]).casefold() for i in items}
+        return {party(str(i["canonical"] or i["name"])) for i in items}
     if field == "countries":
         return {i["code"] for i in items}
     if field in {"dataCategories", "dataUses"}:
@@ -69,7 +85,7 @@ def predicted_set(result: dict[str, list[dict[str, Any]]], field: str) -> set[st
 def expected_set(annotation: dict[str, Any], field: str) -> set[str]:
     items = annotation.get(field, [])
     if field == "thirdParties":
-        return {str(i["party"]).casefold() for i in items}
+        return {party(str(i["party"])) for i in items}
     if field == "countries":
         return {i["code"] for i in items}
     if field in {"dataCategories", "dataUses"}:
@@ -93,10 +109,10 @@ def load_annotations(folder: Path = ANNOTATIONS) -> dict[str, dict[str, Any]]:
     return out
 
 
-def notices(folder: Path) -> list[tuple[Path, str, str]]:
-    """(path, media type, sha256) of each notice text in `folder`."""
+def notices(folders: list[Path]) -> list[tuple[Path, str, str]]:
+    """(path, media type, sha256) of each notice text in `folders`."""
     found = []
-    for path in sorted(folder.iterdir()):
+    for path in sorted(p for folder in folders for p in folder.iterdir()):
         media_type = SUFFIXES.get(path.suffix.lower())
         if media_type is not None and path.is_file():
             found.append((path, media_type, hashlib.sha256(path.read_bytes()).hexdigest()))
@@ -121,7 +137,7 @@ class Counts:
         return self.tp / total if total else None
 
 
-def score(folder: Path) -> dict[str, Any]:
+def score(folders: list[Path]) -> dict[str, Any]:
     """Per split and field, the counts; per notice, the misses; which notices were read."""
     from ropa.notices import analyze
 
@@ -130,7 +146,7 @@ def score(folder: Path) -> dict[str, Any]:
     read: dict[str, list[str]] = {split: [] for split in SPLITS}
     misses: dict[str, dict[str, Any]] = {}
     skipped = []
-    for path, media_type, sha in notices(folder):
+    for path, media_type, sha in notices(folders):
         annotation = annotations.get(sha)
         if annotation is None:
             skipped.append(path.name)
@@ -149,7 +165,7 @@ def score(folder: Path) -> dict[str, Any]:
     return {"counts": counts, "read": read, "misses": misses, "skipped": skipped}
 
 
-def speed(folder: Path, repeat: int = 15) -> tuple[float, float]:
+def speed(folders: list[Path], repeat: int = 15) -> tuple[float, float]:
     """Median CPU and wall milliseconds to analyse a 20 KB notice (each repeated to 20 KB).
 
     CPU time is the analyser's own on one core; wall time adds whatever else the machine runs.
@@ -157,7 +173,7 @@ def speed(folder: Path, repeat: int = 15) -> tuple[float, float]:
     from ropa.notices import analyze
 
     texts = []
-    for path, media_type, _ in notices(folder):
+    for path, media_type, _ in notices(folders):
         text = path.read_text(encoding="utf-8")
         if text:
             texts.append(((text * (SIZE // max(len(text), 1) + 1))[:SIZE], media_type))
@@ -211,17 +227,18 @@ def report(scored: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("folders", nargs="*", type=Path, default=[DEFAULT_FOLDER])
     parser.add_argument("--details", choices=["none", "tune", "all"], default="none",
                         help="print each notice's false positives and misses")  # fmt: skip
     args = parser.parse_args(argv)
-    if not args.folder.is_dir():
-        print(f"error: {args.folder} is not a folder of notice texts", file=sys.stderr)
-        return 1
+    for folder in args.folders:
+        if not folder.is_dir():
+            print(f"error: {folder} is not a folder of notice texts", file=sys.stderr)
+            return 1
     load = os.getloadavg()
     print(f"machine load (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
           f"{os.cpu_count()} cores")  # fmt: skip
-    scored = score(args.folder)
+    scored = score(args.folders)
     print(report(scored))
     if args.details != "none":
         for name, by_field in scored["misses"].items():
@@ -231,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             for field in FIELDS:
                 if by_field[field]["false positives"] or by_field[field]["missed"]:
                     print(f"  {field}: {json.dumps(by_field[field])}")
-    cpu_ms, wall_ms = speed(args.folder)
+    cpu_ms, wall_ms = speed(args.folders)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\nspeed: {cpu_ms:.1f} ms CPU ({wall_ms:.1f} ms wall) per 20 KB notice "

@@ -43,16 +43,20 @@ class PhraseSet:
     phrases: dict[tuple[str, str], tuple[str, ...]]
 
 
+def _valid(kind: str, key: str) -> bool:
+    if kind in {CATEGORY, LIST_CATEGORY}:
+        return is_data_category(key)
+    if kind == USE:
+        return is_data_use(key)
+    if kind == LEGAL_BASIS:
+        return key in LegalBasisArticle.__members__
+    if kind == MECHANISM:
+        return key in TransferMechanism.__members__
+    return bool(key)
+
+
 def _check(kind: str, key: str) -> None:
-    valid = {
-        CATEGORY: is_data_category,
-        LIST_CATEGORY: is_data_category,
-        USE: is_data_use,
-        LEGAL_BASIS: lambda k: k in LegalBasisArticle.__members__,
-        MECHANISM: lambda k: k in TransferMechanism.__members__,
-        REGION: lambda k: bool(k),
-    }[kind]
-    if not valid(key):
+    if not _valid(kind, key):
         raise ValueError(f"{PHRASES_FILE.name}: {key!r} is not a valid {kind} key")
 
 

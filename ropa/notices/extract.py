@@ -27,7 +27,7 @@ from typing import Any
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from ropa.notices import parties, retention
@@ -52,6 +52,8 @@ FIELDS = (
 # contact kinds, most specific first (docs/notices.md)
 CONTACT_KINDS = ("DPO", "REPRESENTATIVE", "PRIVACY", "GENERAL")
 _LIST_NEIGHBOURS = frozenset({",", "(", ")", ";", "/", "and", "or", ":"})
+# in a sentence about transfers, "consent" or "a contract" is an Art. 49 ground, not Art. 6
+_TRANSFER_VERBS = frozenset({"transfer", "transfers", "transferred", "transferring"})
 _TRANSFER_WORDS = frozenset(
     {"transfer", "transfers", "transferred", "transferring", "outside", "abroad",
      "international", "internationally", "third", "cross-border"}
@@ -164,30 +166,94 @@ def analyze(text: str, media_type: str = "text/plain") -> dict[str, list[dict[st
     return found.result(prose)
 
 
-def _sentence_words(span: Span) -> set[str]:
-    return {t.lower_ for t in span.sent}
+_BULLETS = frozenset({"-", "•", "*", "–", "·", "○", "▪"})
+
+
+def _contexts(doc: Doc) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """Per sentence start, the words of its sentence and those of its section's heading.
+
+    "We may transfer data where:" followed by "- you gave explicit consent;" reads as one
+    statement: a list item's words include those of the sentence that introduced it. A
+    heading ("6. RETENTION PERIODS", "Where we store your data") frames the lines below it
+    until the next heading.
+    """
+    cached = doc.user_data.get("contexts")
+    if isinstance(cached, dict):
+        return cached
+    contexts: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    lead_in: frozenset[str] = frozenset()
+    heading: frozenset[str] = frozenset()
+    for sent in doc.sents:
+        tokens = [t for t in sent if not t.is_space]
+        if not tokens:
+            continue
+        words = frozenset(t.lower_ for t in tokens)
+        first, last = tokens[0], tokens[-1]
+        is_item = first.text in _BULLETS or (
+            first.like_num and len(tokens) > 1 and tokens[1].text in {".", ")"}
+        )
+        if _is_heading(tokens):
+            heading = words
+            contexts[sent.start] = (words, words)
+            lead_in = frozenset()
+            continue
+        own = words | lead_in if is_item else words
+        contexts[sent.start] = (own, own | heading)
+        if last.text == ":":
+            lead_in = words
+        elif not is_item:
+            lead_in = frozenset()
+    doc.user_data["contexts"] = contexts
+    return contexts
+
+
+def _is_heading(tokens: list[Token]) -> bool:
+    """A short line without sentence punctuation, in capitals or numbered ("6. Retention").
+
+    Title Case alone is not enough: list items ("Stored in France") look the same.
+    """
+    words = [t for t in tokens if t.is_alpha]
+    if not words or len(words) > 8 or tokens[-1].text in {".", ",", ";", ":"}:
+        return False
+    if any(t.text == ":" for t in tokens):
+        return False
+    numbered = tokens[0].like_num and len(tokens) > 1 and tokens[1].text == "."
+    capitals = all(t.is_upper for t in words) and (len(words) >= 2 or len(words[0]) >= 4)
+    return numbered or capitals
+
+
+def _sentence_words(span: Span) -> frozenset[str]:
+    """The words of the span's sentence, with its lead-in's when it is a list item."""
+    return _contexts(span.doc).get(span.sent.start, (frozenset(), frozenset()))[0]
+
+
+def _section_words(span: Span) -> frozenset[str]:
+    """The span's sentence words and those of the heading of its section."""
+    return _contexts(span.doc).get(span.sent.start, (frozenset(), frozenset()))[1]
 
 
 def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
-    labels = {(s, e): pipe.nlp.vocab.strings[i] for i, s, e in pipe.phrases(doc)}
-    matches = [doc[s:e] for s, e in labels]
-    taken = [tuple(span) for item in found.spans["thirdParties"].values() for span in item]
-    for span in filter_spans(matches):
-        kind, key = labels[(span.start, span.end)].split("|", 1)
-        start, end = span.start_char, span.end_char
-        if any(s < end and start < e for s, e in taken):
-            continue  # a word of a recipient's name ("Acme Metrics")
-        if kind == CATEGORY:
-            found.add("dataCategories", key, start, end, key=key)
-        elif kind == LIST_CATEGORY:
-            if _in_list(doc, span):
-                found.add("dataCategories", key, start, end, key=key)
-        elif kind == USE:
-            found.add("dataUses", key, start, end, key=key)
-        elif kind == LEGAL_BASIS:
-            found.add("legalBases", key, start, end, article=key)
-        elif kind == MECHANISM:
-            found.add("transferMechanisms", key, start, end, mechanism=key)
+    # per family of kinds, the longest of overlapping phrases; one span may carry several
+    # labels ("legal obligation" is a lawful basis and a data use)
+    families: dict[str, dict[tuple[int, int], list[str]]] = {}
+    for match_id, s, e in pipe.phrases(doc):
+        label = pipe.nlp.vocab.strings[match_id]
+        family = CATEGORY if label.startswith(LIST_CATEGORY) else label.split("|", 1)[0]
+        families.setdefault(family, {}).setdefault((s, e), []).append(label)
+    unknown = [
+        span
+        for ident, spans in found.spans["thirdParties"].items()
+        if ident.startswith("name|")
+        for span in spans
+    ]
+    for labels in families.values():
+        for span in filter_spans([doc[s:e] for s, e in labels]):
+            start, end = span.start_char, span.end_char
+            if any(s < end and start < e for s, e in unknown):
+                continue  # a word of an unknown recipient's name ("Acme Metrics")
+            for label in sorted(set(labels[(span.start, span.end)])):
+                kind, key = label.split("|", 1)
+                _phrase(doc, span, kind, key, found)
     for token in doc:
         if token.lower_ in {"explicit", "explicitly"}:
             window = doc[token.i : token.i + 4]
@@ -196,6 +262,42 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             ):
                 found.add("transferMechanisms", "DEROGATION", window.start_char,
                           window.end_char, mechanism="DEROGATION")  # fmt: skip
+
+
+def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
+    start, end = span.start_char, span.end_char
+    if kind in {CATEGORY, LIST_CATEGORY}:
+        if _own_details(doc, span) or (kind == LIST_CATEGORY and not _in_list(doc, span)):
+            return
+        if _alone_on_its_line(span):
+            return  # a table's column header ("Location"), not data
+        found.add("dataCategories", key, start, end, key=key)
+    elif kind == USE:
+        found.add("dataUses", key, start, end, key=key)
+    elif kind == LEGAL_BASIS:
+        if not (_sentence_words(span) & _TRANSFER_VERBS):
+            found.add("legalBases", key, start, end, article=key)
+    elif kind == MECHANISM:
+        found.add("transferMechanisms", key, start, end, mechanism=key)
+
+
+def _alone_on_its_line(span: Span) -> bool:
+    words = [t for t in span.sent if not (t.is_space or t.is_punct)]
+    return len(words) == len(span) and span.sent.start == span.start
+
+
+_OWN = frozenset({"controller", "officer", "representative", "below", "above"})
+
+
+def _own_details(doc: Doc, span: Span) -> bool:
+    """Whether the words name the organisation's own details, not data it collects.
+
+    "Name and address of the controller", "our contact details", "the contact details below".
+    """
+    if span.start > 0 and doc[span.start - 1].lower_ == "our":
+        return True
+    following = doc[span.end : min(span.end + 6, span.sent.end)]
+    return any(t.lower_ in _OWN for t in following)
 
 
 def _in_list(doc: Doc, span: Span) -> bool:
@@ -210,14 +312,26 @@ def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
         labelled[(s, e)] = pipe.nlp.vocab.strings[match_id]
     for span in filter_spans([doc[s:e] for s, e in labelled]):
         kind, key = labelled[(span.start, span.end)].split("|", 1)
-        if not (_sentence_words(span) & LOCATION_CUES):
+        if not (_section_words(span) & LOCATION_CUES):
             continue
         if span.text == "US" and span.start > 0 and doc[span.start - 1].is_upper:
             continue  # "CONTACT US", "ABOUT US": a heading, not the country
+        if _after_outside(doc, span.start):
+            continue  # "outside the UK or the EEA": where the data is not
         if kind == "country":
             found.add("countries", key, span.start_char, span.end_char, code=key)
         else:
             found.add("regions", key, span.start_char, span.end_char, name=key)
+
+
+def _after_outside(doc: Doc, start: int) -> bool:
+    """Whether "outside" governs the words before `start` ("outside the UK or EEA")."""
+    for token in reversed(doc[max(0, start - 6) : start]):
+        if token.lower_ == "outside":
+            return True
+        if token.is_punct or token.is_space:
+            return False
+    return False
 
 
 def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
@@ -232,15 +346,16 @@ def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
                   name=vendor.name, canonical=vendor.legal_entity)  # fmt: skip
         taken.append((hit.start, hit.end))
     own = parties.own_names(doc)
-    unknown: dict[str, str] = {}
-    for group in _candidate_groups(pipe, doc):
+    accepted: list[Span] = []
+    for group in [*_candidate_groups(pipe, doc), *_list_mates(doc, taken)]:
         runs = [r for r in group if not any(s < r.end_char and r.start_char < e for s, e in taken)]
         if any(word in own for run in runs for word in (t.lower_ for t in run)):
             continue  # a list of the notice's own products, not of recipients
-        for run in runs:
-            if parties.acceptable(run, own, pipe.places):
-                name = " ".join(run.text.split())
-                unknown.setdefault(name.lower(), name)
+        accepted += [run for run in runs if parties.acceptable(run, own, pipe.places)]
+    unknown: dict[str, str] = {}
+    for run in sorted(filter_spans(accepted), key=lambda r: r.start):  # the longest of overlaps
+        name = " ".join(run.text.split())
+        unknown.setdefault(name.lower(), name)
     for key, name in unknown.items():
         at = doc.text.find(name)
         while at >= 0:
@@ -270,6 +385,44 @@ def _candidate_groups(pipe: _Pipeline, doc: Doc) -> Iterable[list[Span]]:
             yield list(_list_items(doc, e - 1))
 
 
+_SEPARATORS = frozenset({",", ";", "and", "or"})
+
+
+def _list_mates(doc: Doc, known: list[tuple[int, int]]) -> Iterable[list[Span]]:
+    """Names listed beside known vendors: "Vercel (hosting), Neon (database), Stripe (...)".
+
+    A sentence that is a list of names, each maybe followed by a parenthesis, and that
+    holds a gazetteer vendor, is a list of recipients: its other names are candidates.
+    """
+    spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in known]
+    for start in sorted({span.sent.start for span in spans if span is not None}):
+        sent = doc[start].sent
+        segments: list[list[Token]] = [[]]
+        depth = 0
+        for token in sent:
+            depth += token.text == "("
+            depth -= token.text == ")" and depth > 0
+            if depth == 0 and token.lower_ in _SEPARATORS:
+                segments.append([])
+            elif not token.is_space:
+                segments[-1].append(token)
+        names: list[Span | None] = []
+        for segment in segments:
+            while segment and segment[-1].text in {".", ":", "!"}:
+                segment = segment[:-1]
+            if not segment:
+                continue
+            run = parties.name_run(doc, segment[0].i)
+            rest = segment[len(run) :] if run is not None else segment
+            if run is None or (rest and rest[0].text != "(") or (rest and rest[-1].text != ")"):
+                names.append(None)
+            else:
+                names.append(run)
+        found = [run for run in names if run is not None]
+        if len(found) >= 2 and len(found) * 2 >= len(names) + 1:
+            yield found
+
+
 def _list_items(doc: Doc, start: int) -> Iterable[Span]:
     index = start
     while index < len(doc):
@@ -290,7 +443,7 @@ def _retention(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     spans = [doc[s:e] for m, s, e in pipe.patterns(doc)
              if pipe.nlp.vocab.strings[m] == "retention"]  # fmt: skip
     for span in filter_spans(spans):
-        if not (_sentence_words(span) & retention.RETENTION_CUES):
+        if not (_section_words(span) & retention.RETENTION_CUES):
             continue
         amount = retention.number(span[0].text)
         period = retention.iso_period(amount or 0, span[-1].text)

@@ -140,20 +140,31 @@ def name_run(doc: Doc, start: int, limit: int = 5) -> Span | None:
     return doc[start:end] if end > start else None
 
 
-def name_before(doc: Doc, form: int, limit: int = 5) -> Span | None:
+def name_before(doc: Doc, form: int, limit: int = 7) -> Span | None:
     """The name and legal form ending at token `form` ("Acme Analytics, Inc."), if any."""
     start = form - 1 if form > 0 and doc[form - 1].text == "," else form
     first = start
-    while first > 0 and start - first < limit and is_name_token(doc[first - 1]):
-        if doc[first - 1].is_sent_start:
-            first -= 1
+    while first > 0 and start - first < limit:
+        previous = doc[first - 1]
+        joins = previous.text in {"&", "-"} and first - 2 >= 0 and is_name_token(doc[first - 2])
+        if not (is_name_token(previous) or joins):
             break
         first -= 1
+        if previous.is_sent_start:
+            break
     if first == start:
         return None
     if doc[first].lower_ == "the":
         first += 1
     return doc[first : form + 1] if first < start else None
+
+
+def _in_postal_address(run: Span) -> bool:
+    """A name on a "c/o" or "Attn." line is where to write, not a recipient."""
+    line = [t.lower_ for t in run.doc[max(0, run.start - 4) : run.start] if not t.is_space]
+    return "c/o" in "".join(line[-3:]) or (
+        bool(line) and line[-1] in {"attn", "attn.", "attention"}
+    )
 
 
 def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
@@ -164,6 +175,8 @@ def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
     if all(w in GENERIC or w in NOT_FIRST for w in words):
         return False
     if any(w in own for w in words) or run.text in places:
+        return False
+    if _in_postal_address(run):
         return False
     following = run.doc[run.end] if run.end < len(run.doc) else None
     if following is not None and following.is_alpha and following.is_lower:

@@ -57,7 +57,8 @@ LOCATION_CUES = frozenset(
         "transfers", "transferring", "process", "processed", "processing", "processes",
         "datacenter", "datacenters", "datacentre", "cloud", "reside", "resides", "housed",
         "maintained", "kept", "replicated", "transmitted", "centers", "centres", "center",
-        "centre", "outside", "abroad", "backup", "backups", "infrastructure",
+        "centre", "outside", "abroad", "backup", "backups", "infrastructure", "clauses",
+        "sccs", "scc", "adequacy", "safeguards",
     }
 )  # fmt: skip
 

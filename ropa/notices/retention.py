@@ -34,7 +34,7 @@ RETENTION_CUES = frozenset(
         "store", "stores", "stored", "storing", "delete", "deletes", "deleted", "deletion",
         "erase", "erased", "erasure", "destroy", "destroyed", "archive", "archived", "hold",
         "held", "purge", "purged", "anonymise", "anonymize", "anonymised", "anonymized",
-        "remove", "removed", "preserve", "preserved", "maintain", "maintained",
+        "remove", "removed", "preserve", "preserved", "maintain", "maintained", "periods",
     }
 )  # fmt: skip
 

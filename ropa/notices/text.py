@@ -53,8 +53,12 @@ class Readable:
         return self.starts[start], self.ends[end - 1]
 
 
+# no-break and narrow spaces read as spaces (one code point for one: offsets stay put)
+_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "})
+
+
 def identity(raw: str) -> Readable:
-    return Readable(raw, list(range(len(raw))), list(range(1, len(raw) + 1)))
+    return Readable(raw.translate(_SPACES), list(range(len(raw))), list(range(1, len(raw) + 1)))
 
 
 def readable(raw: str, media_type: str = "text/plain") -> Readable:
@@ -94,7 +98,7 @@ class _Builder:
             self.add_replaced("\n", at, at)
 
     def build(self) -> Readable:
-        return Readable("".join(self.chars), self.starts, self.ends)
+        return Readable("".join(self.chars).translate(_SPACES), self.starts, self.ends)
 
 
 class _HtmlReader(HTMLParser):

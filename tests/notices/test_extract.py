@@ -92,12 +92,44 @@ def test_countries_merely_mentioned_are_not_places_of_processing() -> None:
 
 def test_regions_are_named_by_their_short_names() -> None:
     text = (
-        "We transfer data outside the European Economic Area. Data is stored in the EU. "
+        "Data is hosted in the European Economic Area. Data is stored in the EU. "
         "Backups are kept in the EEA."
     )
     result = analyze(text)
     assert _keys(result, "regions", "name") == ["EEA", "EU"]
     assert _evidence(text, result["regions"][0]) == ["European Economic Area", "EEA"]
+
+
+def test_places_after_outside_are_where_data_is_not() -> None:
+    text = "We may transfer data outside the UK or the EEA, for example to India."
+    result = analyze(text)
+    assert _keys(result, "countries", "code") == ["IN"]
+    assert result["regions"] == []
+
+
+def test_list_items_read_with_the_sentence_that_introduces_them() -> None:
+    text = "Your data is stored in:\n- Norway\n- Brazil\n\nWe were founded in Chile.\n- Peru"
+    assert _keys(analyze(text), "countries", "code") == ["NO", "BR"]
+
+
+def test_contract_and_consent_in_transfer_sentences_are_derogations_not_bases() -> None:
+    text = (
+        "We transfer data abroad only where:\n- you gave your explicit consent;\n"
+        "- the transfer is necessary for the performance of a contract with you."
+    )
+    result = analyze(text)
+    assert result["legalBases"] == []
+    assert _keys(result, "transferMechanisms", "mechanism") == ["DEROGATION"]
+
+
+def test_names_on_a_care_of_line_are_addresses_not_recipients() -> None:
+    text = "Our DPO:\nJane Roe\nc/o Lindqvist & Berg GmbH & Co. KG\nMain Street 1"
+    assert analyze(text)["thirdParties"] == []
+
+
+def test_the_organisations_own_contact_details_are_not_collected_data() -> None:
+    text = "Name and address of the controller: see below. Write to our contact details below."
+    assert analyze(text)["dataCategories"] == []
 
 
 def test_data_categories_map_wording_to_fides_keys() -> None:
@@ -250,3 +282,25 @@ def test_the_same_text_gives_the_same_result() -> None:
 def test_an_unknown_media_type_is_refused() -> None:
     with pytest.raises(ValueError, match="media type"):
         analyze("text", "application/pdf")
+
+
+def test_names_listed_beside_known_vendors_are_recipients() -> None:
+    text = "Processors: Vercel (hosting), Tidemark (database), Stripe (payments) and Orrin (mail)."
+    names = _keys(analyze(text), "thirdParties", "name")
+    assert names == ["Vercel", "Tidemark", "Stripe", "Orrin"]
+
+
+def test_a_heading_frames_the_lines_below_it() -> None:
+    text = "RETENTION PERIODS\nInvoices: 10 years\nSupport tickets: 2 years\nCONTACT\nReply: 3 days"
+    periods = _keys(analyze(text), "retention", "period")
+    assert periods == ["P10Y", "P2Y"]
+
+
+def test_one_phrase_can_state_a_basis_and_a_use() -> None:
+    result = analyze("We keep invoices to comply with a legal obligation.")
+    assert _keys(result, "legalBases", "article") == ["ART6_1_C"]
+    assert "essential.legal_obligation" in _keys(result, "dataUses", "key")
+
+
+def test_a_column_header_is_not_a_data_category() -> None:
+    assert analyze("Recipient\nPurpose\nLocation\nStripe\nPayments\nUSA")["dataCategories"] == []
