@@ -172,3 +172,15 @@ def test_the_demo_organisations_show_notice_findings_on_both_sides(
     # gaps the real notices have: no retention period anywhere, no usable contact in two
     assert all("NOTICE_NO_RETENTION" in c for c in codes.values())
     assert {s for s, c in codes.items() if "NOTICE_NO_CONTACT" in c} == {"qiscus", "qwasi"}
+
+
+def test_a_format_without_text_is_refused_and_a_version_without_text_is_kept(
+    gql: GraphQLClient, org: Org
+) -> None:
+    refused = _publish(gql, org.tokens["DPO"], textFormat="HTML")
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert "textFormat" in refused["errors"][0]["message"]
+    bare = _publish(gql, org.tokens["DPO"], sha256="a" * 64)
+    policy = bare["data"]["publishPrivacyPolicy"]["privacyPolicy"]
+    assert (policy["text"], policy["textFormat"], policy["analysis"]) == (None, None, None)
+    assert policy["sha256"] == "a" * 64 and policy["thirdParties"] == []
