@@ -8,8 +8,9 @@ records as they stood at that instant, in both directions:
 - records the notice does not disclose: an engaged processor neither named nor covered by
   a recipient category, a restricted transfer to a country the notice does not cover or
   covers with another mechanism, a data category collected but not disclosed;
-- disclosures the records lack: a third party named but not recorded, a data category
-  disclosed but never recorded;
+- disclosures the records lack: a third party named but not recorded, a category of
+  recipients (payment processors, analytics providers, ...) no recorded processor belongs
+  to, a data category disclosed but never recorded;
 - what the notice must say and does not: a legal basis, a retention period, a contact;
 - records that changed materially after the notice was published (`changes_since_notice`,
   ledger entries the service selects).
@@ -42,7 +43,7 @@ RECIPIENT_CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "hosting providers",
         r"(?:hosting|cloud(?: hosting| infrastructure| computing| service)?|data cent(?:er|re)|"
-        r"infrastructure|server) (?:providers?|partners?|services?|vendors?|companies)",
+        r"infrastructure|server) (?:providers?|partners?|vendors?|companies)|hosting services?",
         ("hosting", "cloud", "infrastructure", "server", "storage"),
     ),
     (
@@ -305,6 +306,27 @@ def _third_party_not_recorded(snapshot: Snapshot, now: datetime) -> Iterator[Con
         )
 
 
+def _recipient_category_not_recorded(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
+    found = _analysis(snapshot, now)
+    if found is None:
+        return
+    notice, _ = found
+    text: str = notice["text"] or ""
+    services = [" ".join(p["services"]).lower() for p in _active_processors(snapshot)]
+    for label, pattern, words in _CATEGORY_PATTERNS:
+        match = pattern.search(text)
+        if match is None or any(w in s for s in services for w in words):
+            continue
+        yield Concern(
+            "PrivacyPolicy",
+            notice["id"],
+            f"The {_version(notice)} says personal data goes to {label}, but no active "
+            "processor provides such a service. Record the processor and what it does "
+            "(Art. 30(1)(d), 28), or correct the notice.",
+            Evidence(notice["id"], (Span(match.start(), match.end(), match.group(0)),)),
+        )
+
+
 def _transfer_undisclosed(snapshot: Snapshot, now: datetime) -> Iterator[Concern]:
     found = _analysis(snapshot, now)
     if found is None:
@@ -480,6 +502,12 @@ RULES: tuple[Rule, ...] = (
         Severity.MEDIUM,
         "Art. 30(1)(d)",
         _third_party_not_recorded,
+    ),
+    Rule(
+        "NOTICE_RECIPIENT_CATEGORY_NOT_RECORDED",
+        Severity.LOW,
+        "Art. 30(1)(d)",
+        _recipient_category_not_recorded,
     ),
     Rule(
         "NOTICE_TRANSFER_UNDISCLOSED",

@@ -105,6 +105,7 @@ def gappy_notice() -> Notice:
               key="user.contact.email")
         .says("We log your IP address.", "dataCategories", "IP address",
               key="user.device.ip_address")
+        .plain("Our analytics providers measure visits.")
         .says("Data goes to the United States.", "countries", "United States", code="US")
         .says("US transfers rely on the Data Privacy Framework.", "transferMechanisms",
               "Data Privacy Framework", mechanism="DPF")

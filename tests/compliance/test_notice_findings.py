@@ -26,6 +26,7 @@ from tests.conftest import Org
 NOTICE_CODES = {
     "NOTICE_PROCESSOR_UNDISCLOSED",
     "NOTICE_THIRD_PARTY_NOT_RECORDED",
+    "NOTICE_RECIPIENT_CATEGORY_NOT_RECORDED",
     "NOTICE_TRANSFER_UNDISCLOSED",
     "NOTICE_TRANSFER_MECHANISM_MISMATCH",
     "NOTICE_CATEGORY_UNDISCLOSED",
@@ -70,6 +71,10 @@ def test_a_notice_that_leaves_records_out_raises_every_notice_finding_with_its_e
     assert hubspot.evidence is not None and hubspot.evidence.policy_id == policy["id"]
     (span,) = hubspot.evidence.spans
     assert span.text == "HubSpot" == text[span.start : span.end]
+
+    (analytics,) = found["NOTICE_RECIPIENT_CATEGORY_NOT_RECORDED"]
+    assert analytics.evidence is not None
+    assert [s.text for s in analytics.evidence.spans] == ["analytics providers"]
 
     assert [f.entity_id for f in found["NOTICE_TRANSFER_UNDISCLOSED"]] == [recs.to_india]
     (mismatch,) = found["NOTICE_TRANSFER_MECHANISM_MISMATCH"]
