@@ -22,10 +22,27 @@ from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
 
 VERSION_SUFFIX = " (full text)"
+# the version of each organisation's notice (data/<slug>.json) the demo's text stands for
+NOTICE_VERSIONS = {
+    "qualer": "2020-01-23",
+    "qwiqi": "2024-11-11",
+    "webengage": "2018-05-23",
+    "qiscus": "undated",
+    "qwasi": "undated",
+}
 
 
 def notice_text(slug: str) -> str:
     return resources.files("ropa.demo").joinpath("notices", f"{slug}.md").read_text("utf-8")
+
+
+def text_for(slug: str, version: str) -> str | None:
+    """The demo's text of that version of the organisation's notice, if it has one.
+
+    A loader that publishes the policy versions itself passes it with the version (format
+    MARKDOWN) instead of calling `publish_notices`.
+    """
+    return notice_text(slug) if NOTICE_VERSIONS.get(slug) == version else None
 
 
 def _latest_version(slug: str) -> dict[str, Any]:

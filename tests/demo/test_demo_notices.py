@@ -53,3 +53,14 @@ def test_a_demo_notice_discloses_the_vendors_and_countries_of_the_real_one(slug:
     assert vendors(real) <= vendors(ours)
     assert {c["code"] for c in real["countries"]} <= {c["code"] for c in ours["countries"]}
     assert bool(real["contacts"]) == bool(ours["contacts"])
+
+
+@pytest.mark.parametrize("slug", DEMO_SLUGS)
+def test_each_demo_notice_stands_for_a_version_of_the_demo_data(slug: str) -> None:
+    from ropa.demo.loader import demo_data
+    from ropa.demo.notice_texts import NOTICE_VERSIONS, text_for
+
+    versions = [p["version"] for p in demo_data(slug)["privacyPolicies"]]
+    assert NOTICE_VERSIONS[slug] in versions
+    assert text_for(slug, NOTICE_VERSIONS[slug]) == notice_text(slug)
+    assert text_for(slug, "no such version") is None
