@@ -187,3 +187,30 @@ def test_a_format_without_text_is_refused_and_a_version_without_text_is_kept(
     policy = bare["data"]["publishPrivacyPolicy"]["privacyPolicy"]
     assert (policy["text"], policy["textFormat"], policy["analysis"]) == (None, None, None)
     assert policy["sha256"] == "a" * 64 and policy["thirdParties"] == []
+
+
+def test_as_of_compares_the_records_with_the_notice_in_force_then(
+    gql: GraphQLClient, org: Org
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    token = org.tokens["DPO"]
+    silent = "We use HubSpot to send newsletters to your email address."
+    _publish(gql, token, text=silent, version="v1", effectiveDate="2020-01-01")
+    time.sleep(0.01)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    _publish(gql, token, text=TEXTS["PLAIN"], version="v2", effectiveDate="2021-01-01")
+
+    def codes(as_of: str | None) -> set[str]:
+        body = gql.operation("NoticeFindings", {"slug": org.slug, "asOf": as_of}, token)
+        return {f["code"] for f in body["data"]["organization"]["findings"]}
+
+    assert "NOTICE_NO_CONTACT" in codes(between)
+    assert "NOTICE_NO_CONTACT" not in codes(None)
+    then = gql.operation("NoticeFindings", {"slug": org.slug, "asOf": between}, token)
+    versions = [
+        e["node"]["version"] for e in then["data"]["organization"]["privacyPolicies"]["edges"]
+    ]
+    assert versions == ["v1"]
