@@ -19,6 +19,7 @@ ACTIVE), edits it or discards it (retire) with the ordinary mutations (Art. 30(1
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ropa.domain.countries import EEA
@@ -26,6 +27,7 @@ from ropa.domain.taxonomy import is_data_category, is_data_use
 from ropa.domain.vocabulary import LegalBasisArticle, TransferMechanism
 from ropa.errors import FieldError, ValidationError
 from ropa.notices.compare import party_names, processor_names
+from ropa.notices.gazetteer import Gazetteer, Vendor, vendor_files
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.changes import existing, new_state, open_transaction
 from ropa.services.runtime import Runtime
@@ -106,24 +108,43 @@ def _drafted_from(rows: list[Any], policy_id: str) -> set[str]:
     }
 
 
+@cache
+def _gazetteer() -> Gazetteer:
+    return Gazetteer(vendor_files())
+
+
+def known_vendor(party: dict[str, Any]) -> Vendor | None:
+    """The gazetteer's vendor for a third party the notice names (its seat and services)."""
+    canonical = party.get("canonical")
+    for text in (party.get("name"), canonical):
+        if not text:
+            continue
+        for hit in _gazetteer().find(str(text)):
+            if canonical is None or hit.vendor.legal_entity == canonical:
+                return hit.vendor
+    return None
+
+
 def _draft_processors(tx: Transaction, notice: _Notice, home: str, drafts: Drafts) -> None:
     known: set[str] = set()
     for row in tx.current_where(Processor):
         known |= processor_names(row.to_state())
     outside = notice.countries_outside_eea()
-    country = outside[0]["code"] if len(outside) == 1 else home
+    fallback = outside[0]["code"] if len(outside) == 1 else home
     for party in notice.items("thirdParties"):
         names = party_names(party)
         if not names or names & known:
             continue
         known |= names
         canonical = party.get("canonical")
+        vendor = known_vendor(party)
         state = new_state(
             "Processor",
             {
                 "name": party.get("name") or canonical,
                 "legalName": canonical,
-                "country": country,
+                "services": list(vendor.services) if vendor else [],
+                "country": vendor.country if vendor and vendor.country else fallback,
                 "status": "DRAFT",
                 "evidence": notice.evidence(f"thirdParty:{canonical or party['name']}", party),
             },

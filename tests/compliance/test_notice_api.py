@@ -125,6 +125,7 @@ def test_a_viewer_may_not_draft_and_an_editor_drafts_once(gql: GraphQLClient, or
     payload = drafted["data"]["draftRecordsFromNotice"]
     (hubspot,) = payload["processors"]
     assert (hubspot["name"], hubspot["status"]) == ("HubSpot", "DRAFT")
+    assert hubspot["country"] == "US"  # the gazetteer's seat of HubSpot, Inc.
     assert hubspot["sourceEvidence"]["policyId"] == policy_id
     assert [s["text"] for s in hubspot["sourceEvidence"]["spans"]] == ["HubSpot"]
     assert payload["processingActivities"] and all(

@@ -66,6 +66,9 @@ def test_drafts_are_created_once_with_evidence_and_one_receipt_each(rt: Runtime,
     for state in states:
         evidence = state["evidence"]
         assert evidence["policyId"] == policy["id"] and evidence["spans"]
+    # seat and services come from the vendor gazetteer
+    assert drafts.processors[0]["country"] == "US"
+    assert "CRM" in drafts.processors[0]["services"]
     hubspot = drafts.processors[0]["evidence"]
     assert hubspot["about"] == "thirdParty:HubSpot, Inc."
     assert [text[s:e] for s, e in hubspot["spans"]] == ["HubSpot"]
