@@ -358,7 +358,7 @@ class PublishPrivacyPolicyInput:
     summary: str | None = None
     text: str | None = strawberry.field(
         default=None,
-        description="The notice's text (at most 1 MiB of UTF-8): kept with the version, with "
+        description="The notice's text (at most 256 KiB of UTF-8): kept with the version, with "
         "its SHA-256 (a given `sha256` must match) and its analysis.",
     )
     text_format: enums.TextFormat | None = strawberry.field(

@@ -16,7 +16,7 @@ from typing import Any
 
 from ropa.domain.checks import FieldChecks, join
 
-MAX_TEXT_BYTES = 1 << 20  # a notice's text, UTF-8 encoded
+MAX_TEXT_BYTES = 1 << 18  # a notice's text, UTF-8 encoded: 256 KiB bounds the analysis time
 MAX_SAFE_INTEGER = (1 << 53) - 1
 EVIDENCE_FIELDS = ("policyId", "about", "spans")
 
