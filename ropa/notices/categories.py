@@ -25,6 +25,7 @@ USE = "use"
 LEGAL_BASIS = "legal_basis"
 MECHANISM = "mechanism"
 REGION = "region"
+NOT_CATEGORY = "not_category"
 
 _SECTIONS = {
     "categories": CATEGORY,
@@ -33,6 +34,7 @@ _SECTIONS = {
     "legal_bases": LEGAL_BASIS,
     "mechanisms": MECHANISM,
     "regions": REGION,
+    "not_categories": NOT_CATEGORY,
 }
 
 
@@ -52,6 +54,8 @@ def _valid(kind: str, key: str) -> bool:
         return key in LegalBasisArticle.__members__
     if kind == MECHANISM:
         return key in TransferMechanism.__members__
+    if kind == NOT_CATEGORY:
+        return key == "ignore"
     return bool(key)
 
 

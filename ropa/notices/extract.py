@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -36,12 +37,13 @@ from ropa.notices.categories import (
     LEGAL_BASIS,
     LIST_CATEGORY,
     MECHANISM,
+    NOT_CATEGORY,
     REGION,
     USE,
     load_phrases,
 )
 from ropa.notices.gazetteer import Gazetteer, vendor_files
-from ropa.notices.places import LOCATION_CUES, country_names
+from ropa.notices.places import LOCATION_CUES, country_codes, country_names
 from ropa.notices.text import Readable, readable
 
 FIELDS = (
@@ -63,9 +65,10 @@ _TRANSFER_WORDS = frozenset(
 @Language.component("line_sentences")
 def _line_sentences(doc: Doc) -> Doc:
     """A line break ends a sentence: headings, list items and table rows stand alone."""
-    for token in doc[1:]:
-        if "\n" in doc[token.i - 1].text:
-            token.is_sent_start = True
+    spaces = numpy.flatnonzero(doc.to_array("IS_SPACE"))
+    for i in spaces.tolist():
+        if i + 1 < len(doc) and "\n" in doc[i].text:
+            doc[i + 1].is_sent_start = True
     return doc
 
 
@@ -100,6 +103,8 @@ def _build() -> _Pipeline:
     for code, country_list in sorted(by_code.items()):
         variants = set(country_list) | {n.upper() for n in country_list if len(n) > 4}
         names.add(f"country|{code}", [nlp.make_doc(n) for n in sorted(variants)])
+    for code in sorted(country_codes()):
+        names.add(f"code|{code}", [nlp.make_doc(code)])
     patterns = Matcher(nlp.vocab)
     for label, pattern_list in parties.PATTERNS.items():
         patterns.add(label, pattern_list, greedy="LONGEST")
@@ -238,7 +243,9 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     families: dict[str, dict[tuple[int, int], list[str]]] = {}
     for match_id, s, e in pipe.phrases(doc):
         label = pipe.nlp.vocab.strings[match_id]
-        family = CATEGORY if label.startswith(LIST_CATEGORY) else label.split("|", 1)[0]
+        family = label.split("|", 1)[0]
+        if family in {LIST_CATEGORY, NOT_CATEGORY}:
+            family = CATEGORY  # the longest category wording wins, including "no data" wording
         families.setdefault(family, {}).setdefault((s, e), []).append(label)
     unknown = [
         span
@@ -254,7 +261,10 @@ def _phrases(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             for label in sorted(set(labels[(span.start, span.end)])):
                 kind, key = label.split("|", 1)
                 _phrase(doc, span, kind, key, found)
-    for token in doc:
+    strings = doc.vocab.strings
+    wanted = [strings.add("explicit"), strings.add("explicitly")]
+    for i in numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), wanted)).tolist():
+        token = doc[i]
         if token.lower_ in {"explicit", "explicitly"}:
             window = doc[token.i : token.i + 4]
             if any(t.lower_ in {"consent", "consents", "consented"} for t in window) and (
@@ -271,6 +281,8 @@ def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
             return
         if _alone_on_its_line(span):
             return  # a table's column header ("Location"), not data
+        if _negated(span):
+            return  # "we have no access to payment information"
         found.add("dataCategories", key, start, end, key=key)
     elif kind == USE:
         found.add("dataUses", key, start, end, key=key)
@@ -279,6 +291,18 @@ def _phrase(doc: Doc, span: Span, kind: str, key: str, found: _Found) -> None:
             found.add("legalBases", key, start, end, article=key)
     elif kind == MECHANISM:
         found.add("transferMechanisms", key, start, end, mechanism=key)
+
+
+_NEGATORS = frozenset({"no", "never", "not", "n't", "without"})
+
+
+def _negated(span: Span) -> bool:
+    before = span.doc[max(span.sent.start, span.start - 6) : span.start]
+    return any(
+        t.lower_ in _NEGATORS
+        and not (t.i + 1 < len(t.doc) and t.doc[t.i + 1].lower_ in {"limited", "only"})
+        for t in before
+    )  # "including, but not limited to, your name" is no negation
 
 
 def _alone_on_its_line(span: Span) -> bool:
@@ -310,18 +334,45 @@ def _places(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
     labelled = {}
     for match_id, s, e in pipe.names(doc):
         labelled[(s, e)] = pipe.nlp.vocab.strings[match_id]
+    parties_at = [span for spans in found.spans["thirdParties"].values() for span in spans]
+    party_sentences = set()
+    for start, end in parties_at:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            party_sentences.add(span.sent.start)
     for span in filter_spans([doc[s:e] for s, e in labelled]):
         kind, key = labelled[(span.start, span.end)].split("|", 1)
-        if not (_section_words(span) & LOCATION_CUES):
+        if any(s < span.end_char and span.start_char < e for s, e in parties_at):
+            continue  # part of a recipient's name ("Google Ireland Ltd")
+        on_party_line = span.sent.start in party_sentences
+        if kind == "code" and not on_party_line:
+            continue
+        if not (on_party_line or _location_cue(span)):
             continue
         if span.text == "US" and span.start > 0 and doc[span.start - 1].is_upper:
             continue  # "CONTACT US", "ABOUT US": a heading, not the country
         if _after_outside(doc, span.start):
             continue  # "outside the UK or the EEA": where the data is not
-        if kind == "country":
+        if _in_postal_address(doc, span.start):
+            continue  # "76131 Karlsruhe, Germany": where to write, not where data goes
+        if kind in {"country", "code"}:
             found.add("countries", key, span.start_char, span.end_char, code=key)
         else:
             found.add("regions", key, span.start_char, span.end_char, name=key)
+
+
+def _location_cue(span: Span) -> bool:
+    words = _section_words(span)
+    if words & LOCATION_CUES:
+        return True
+    return "data" in words and bool(words & {"center", "centre", "centers", "centres"})
+
+
+def _in_postal_address(doc: Doc, start: int) -> bool:
+    """A country after "<number> <city>," ends a postal address."""
+    if start == 0 or doc[start - 1].text != ",":
+        return False
+    return any(t.like_num for t in doc[max(0, start - 5) : start - 1])
 
 
 def _after_outside(doc: Doc, start: int) -> bool:
@@ -342,9 +393,11 @@ def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
             if span is None or span[0].is_sent_start:
                 continue
         vendor = hit.vendor
+        taken.append((hit.start, hit.end))
+        if not vendor.recipient:
+            continue
         found.add("thirdParties", f"vendor|{vendor.name}", hit.start, hit.end,
                   name=vendor.name, canonical=vendor.legal_entity)  # fmt: skip
-        taken.append((hit.start, hit.end))
     own = parties.own_names(doc)
     accepted: list[Span] = []
     for group in [*_candidate_groups(pipe, doc), *_list_mates(doc, taken)]:
@@ -369,7 +422,7 @@ def _recipients(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
 
 def _candidate_groups(pipe: _Pipeline, doc: Doc) -> Iterable[list[Span]]:
     """Candidate names, grouped as they were introduced (one name, or one list)."""
-    for match_id, s, e in pipe.patterns(doc):
+    for match_id, s, e in _pattern_matches(pipe, doc):
         label = pipe.nlp.vocab.strings[match_id]
         if label == "org_legal":
             run = parties.name_before(doc, s)
@@ -439,8 +492,20 @@ def _list_items(doc: Doc, start: int) -> Iterable[Span]:
             return
 
 
+def _pattern_matches(pipe: _Pipeline, doc: Doc) -> list[tuple[int, int, int]]:
+    """The `Matcher`'s matches, run once per document."""
+    cached = doc.user_data.get("patterns")
+    if isinstance(cached, list):
+        return cached
+    matches: list[tuple[int, int, int]] = [
+        (int(m), int(s), int(e)) for m, s, e in pipe.patterns(doc)
+    ]
+    doc.user_data["patterns"] = matches
+    return matches
+
+
 def _retention(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
-    spans = [doc[s:e] for m, s, e in pipe.patterns(doc)
+    spans = [doc[s:e] for m, s, e in _pattern_matches(pipe, doc)
              if pipe.nlp.vocab.strings[m] == "retention"]  # fmt: skip
     for span in filter_spans(spans):
         if not (_section_words(span) & retention.RETENTION_CUES):
@@ -455,9 +520,8 @@ def _retention(pipe: _Pipeline, doc: Doc, found: _Found) -> None:
 
 def _contacts(doc: Doc, found: _Found) -> None:
     kinds: dict[str, str] = {}
-    for token in doc:
-        if not token.like_email:
-            continue
+    for i in numpy.flatnonzero(doc.to_array("LIKE_EMAIL")).tolist():
+        token = doc[i]
         email = token.text.rstrip(".").lower()
         kind = _contact_kind(token.sent, email)
         previous = kinds.get(email)

@@ -5,6 +5,8 @@ format) in the folder named by `ROPA_VENDOR_DIR`. Each vendor has a `name`, its
 `legal_entity` (reported as `canonical`), the `country` of its seat, `aliases` (products and
 other names, matched case-insensitively) and `exact` names that are also common words
 ("Stripe", "Segment"), matched only in that case and never as a sentence's first word.
+An entry with `recipient = false` names products that contain a vendor's name but receive
+nothing ("Google Chrome"): they are matched, so the shorter name is not, and never reported.
 
 Matching is one pass of an Aho-Corasick automaton (pyahocorasick) over the lower-cased text,
 keeping whole-word hits and, of overlapping hits, the longest.
@@ -30,6 +32,7 @@ class Vendor:
     legal_entity: str
     country: str | None
     services: tuple[str, ...]
+    recipient: bool = True  # False: a product name to step over ("Google Chrome")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def _load_file(path: Path) -> list[tuple[Vendor, list[str], list[str]]]:
             legal_entity=str(entry.get("legal_entity") or name),
             country=str(country) if country else None,
             services=tuple(str(s) for s in entry.get("services", [])),
+            recipient=bool(entry.get("recipient", True)),
         )
         exact = [str(a) for a in entry.get("exact", [])]
         loose = [str(a) for a in entry.get("aliases", [])]

@@ -4,7 +4,8 @@ Vendors in the gazetteer are found by name (`gazetteer.py`). Others are found by
 introduce them, with spaCy `Matcher` patterns over capitalised names:
 
 - a legal form after the name: "Acme Analytics, Inc.", "Foo Ltd", "Bar GmbH";
-- a verb that names a provider: "we use X to", "provided by X", "hosted by X", "powered by X";
+- a verb that names a provider: "we use X to", "provided by X", "hosted by X" ("powered by X"
+  names software, often run by the site itself, and is not one);
 - a list after "such as" or "including" in a sentence about vendors, partners or services:
   "partners such as X and Y", "tools, including X, Y and Z".
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy
 from spacy.tokens import Doc, Span, Token
 
 NAME: dict[str, Any] = {"TEXT": {"REGEX": r"^(?:[A-Z][\w&'.+-]*|[a-z]+[A-Z][\w.]*)$"}}
@@ -37,7 +39,7 @@ PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "org_after_verb": [
         [{"LOWER": "we"}, {"LOWER": {"IN": ["use", "uses", "engage", "rely"]}},
          {"LOWER": "on", "OP": "?"}, {**NAME, "OP": "+"}],
-        [{"LOWER": {"IN": ["provided", "powered", "hosted", "operated", "offered", "processed",
+        [{"LOWER": {"IN": ["provided", "hosted", "operated", "offered", "processed",
                            "supplied", "run"]}},
          {"LOWER": "by"}, {**NAME, "OP": "+"}],
     ],
@@ -104,12 +106,11 @@ FOLLOWERS = frozenset(
 def own_names(doc: Doc) -> frozenset[str]:
     """The notice's own organisation: capitalised words repeated from its first lines."""
     counts: Counter[str] = Counter()
-    for token in doc:
-        if not token.is_alpha or len(token) < 3 or token.is_stop:
-            continue
-        if token.is_title or token.is_upper or _camel(token.text):
-            counts[token.lower_] += 1
-    opening = {t.lower_ for t in doc if t.idx < 400}
+    flags = doc.to_array(["IS_ALPHA", "IS_STOP", "IS_LOWER", "LENGTH"])
+    candidates = (flags[:, 0] == 1) & (flags[:, 1] == 0) & (flags[:, 2] == 0) & (flags[:, 3] >= 3)
+    for i in numpy.flatnonzero(candidates).tolist():
+        counts[doc[i].lower_] += 1  # capitalised, in capitals or camel-case ("HubSpot")
+    opening = {t.lower_ for t in doc[: min(len(doc), 200)] if t.idx < 400}
     return frozenset(
         word for word, count in counts.items()
         if count >= 3 and word in opening and word not in GENERIC and word not in NOT_FIRST
@@ -179,6 +180,8 @@ def acceptable(run: Span, own: frozenset[str], places: frozenset[str]) -> bool:
     if _in_postal_address(run):
         return False
     following = run.doc[run.end] if run.end < len(run.doc) else None
+    if following is not None and following.lower_ in {"uses", "engages"}:
+        return False  # "the processors that Acme AB uses": the controller itself
     if following is not None and following.is_alpha and following.is_lower:
         return following.lower_ in FOLLOWERS
     return True

@@ -5,9 +5,11 @@ use ("USA", "the US", "UK", "South Korea", "Hong Kong"). Names that are more oft
 else in English prose (Georgia, Jordan, Chad) are left out. Matching is case-sensitive: a
 country is written with a capital, and "US" is not "us".
 
-A country counts as a place of processing only in a sentence that says something is stored,
-hosted, processed or transferred (`LOCATION_CUES`); "the laws of X" or a phone number's
-"(India)" is a mere mention and is not reported. docs/notices.md gives the rule.
+A country counts as a place of processing in a sentence that says something is stored,
+hosted, processed or transferred (`LOCATION_CUES`), or on the line of a named recipient (a
+row of a list of processors, where an alpha-2 code also counts); "the laws of X", a phone
+number's "(India)" or a postal address is a mere mention and is not reported.
+docs/notices.md gives the rule.
 """
 
 from __future__ import annotations
@@ -56,11 +58,29 @@ LOCATION_CUES = frozenset(
         "hosted", "hosting", "hosts", "located", "locate", "transfer", "transferred",
         "transfers", "transferring", "process", "processed", "processing", "processes",
         "datacenter", "datacenters", "datacentre", "cloud", "reside", "resides", "housed",
-        "maintained", "kept", "replicated", "transmitted", "centers", "centres", "center",
-        "centre", "outside", "abroad", "backup", "backups", "infrastructure", "clauses",
-        "sccs", "scc", "adequacy", "safeguards",
+        "maintained", "kept", "replicated", "transmitted", "outside", "abroad", "backup",
+        "backups", "infrastructure", "clauses", "sccs", "scc", "adequacy", "safeguards",
     }
 )  # fmt: skip
+
+
+# alpha-2 codes that are also words, abbreviations or legal forms in English notices
+# ("IT", "ID", "CA" for California, "SE" for Societas Europaea): never read as countries
+_AMBIGUOUS_CODES = frozenset(
+    {
+        "IT", "IN", "ME", "NO", "AT", "BE", "DO", "SO", "TO", "AM", "IS", "OR", "AS", "BY",
+        "MY", "ID", "CA", "PA", "MA", "GA", "AL", "AR", "CO", "IL", "LA", "MD", "MN", "MO",
+        "MS", "MT", "NC", "NE", "SC", "SD", "TN", "VA", "VI", "AI", "AD", "CV", "PS", "TV",
+        "FM", "PE", "PT", "SE", "AG", "SA", "BV", "KG", "GG", "LT", "ST", "TT", "BS", "PR",
+        "CI", "CH",
+    }
+)  # fmt: skip
+
+
+def country_codes() -> dict[str, str]:
+    """Alpha-2 codes that can stand for their country in a table row ("Hetzner GmbH DE")."""
+    return {code: code for code in (str(c.alpha_2) for c in pycountry.countries)
+            if code not in _AMBIGUOUS_CODES}  # fmt: skip
 
 
 def country_names() -> dict[str, str]:

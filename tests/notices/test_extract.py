@@ -304,3 +304,8 @@ def test_one_phrase_can_state_a_basis_and_a_use() -> None:
 
 def test_a_column_header_is_not_a_data_category() -> None:
     assert analyze("Recipient\nPurpose\nLocation\nStripe\nPayments\nUSA")["dataCategories"] == []
+
+
+def test_the_organisation_that_uses_the_processors_is_not_one_of_them() -> None:
+    text = "This page lists the sub-processors that Brightwater AB uses: Stripe (payments)."
+    assert _keys(analyze(text), "thirdParties", "name") == ["Stripe"]
