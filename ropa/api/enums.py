@@ -23,6 +23,7 @@ from ropa.domain.vocabulary import (
     ProcessorStatus,
     Role,
     SpecialCategory,
+    TextFormat,
     TransferMechanism,
 )
 from ropa.domain.vocabulary import Source as DataSource
@@ -43,6 +44,7 @@ for _enum in (
     NotificationPhase,
     Art34Exemption,
     Role,
+    TextFormat,
 ):
     strawberry.enum(_enum)
 strawberry.enum(DataSource, name="DataSource")
@@ -63,5 +65,6 @@ __all__ = [
     "ProcessorStatus",
     "Role",
     "SpecialCategory",
+    "TextFormat",
     "TransferMechanism",
 ]

@@ -173,6 +173,9 @@ class RegisterProcessorInput(ProcessorFields):
 @strawberry.input
 class UpdateProcessorInput(ProcessorFields):
     id: strawberry.ID
+    status: enums.ProcessorStatus | None = strawberry.field(
+        default=UNSET, description="ACTIVE accepts a DRAFT (e.g. one drafted from the notice)."
+    )
 
 
 @strawberry.input
@@ -371,7 +374,19 @@ class PublishPrivacyPolicyInput:
     sha256: str | None = None
     summary: str | None = None
     text: str | None = strawberry.field(
-        default=None, description="The policy's text: its SHA-256 is computed and kept."
+        default=None,
+        description="The notice's text (at most 256 KiB of UTF-8): kept with the version, with "
+        "its SHA-256 (a given `sha256` must match) and its analysis.",
+    )
+    text_format: enums.TextFormat | None = strawberry.field(
+        default=None, description="How the text is written (default PLAIN)."
+    )
+
+
+@strawberry.input
+class DraftRecordsFromNoticeInput:
+    policy_id: strawberry.ID = strawberry.field(
+        description="The privacy-notice version whose analysis is drafted into records."
     )
 
 

@@ -42,6 +42,7 @@ from ropa.services import (
     breaches,
     idempotency,
     ledger_queries,
+    notice_drafts,
     organizations,
     policies,
     processors,
@@ -53,9 +54,11 @@ from ropa.services.changes import Change
 
 
 def _receipt(change: Change) -> Receipt | None:
-    r = change.receipt
-    if r is None:
-        return None
+    return None if change.receipt is None else _receipt_of(change.receipt)
+
+
+def _receipt_of(r: Any) -> Receipt:
+    """The API's receipt of a stored ledger receipt."""
     return Receipt(
         seq=r.seq,
         leaf_hash=r.leaf_hash,
@@ -150,6 +153,14 @@ class BreachIncidentPayload:
 class PrivacyPolicyPayload:
     privacy_policy: PrivacyPolicy | None
     receipt: Receipt | None
+
+
+@strawberry.type
+class DraftRecordsFromNoticePayload:
+    processors: list[Processor]
+    processing_activities: list[ProcessingActivity]
+    transfers: list[Transfer]
+    receipts: list[Receipt] = strawberry.field(description="One per ledger entry written.")
 
 
 @strawberry.type
@@ -341,9 +352,31 @@ class Mutation:
     async def publish_privacy_policy(
         self, info: Info[Context, None], input: i.PublishPrivacyPolicyInput
     ) -> PrivacyPolicyPayload:
-        data = i.to_dict(input, skip=("text",))
-        c = await _run(info, policies.publish_privacy_policy, data, input.text)
+        data = i.to_dict(input, skip=("text", "text_format"))
+        fmt = input.text_format.value if input.text_format is not None else None
+        c = await _run(info, policies.publish_privacy_policy, data, input.text, fmt)
         return await _payload(info, c, PrivacyPolicyPayload, "privacy_policy", PrivacyPolicy)
+
+    @strawberry.mutation(
+        description="Draft DRAFT processors, activities and transfers from a notice version's "
+        "analysis, each citing its passages; running it again drafts nothing twice."
+    )
+    async def draft_records_from_notice(
+        self, info: Info[Context, None], input: i.DraftRecordsFromNoticeInput
+    ) -> DraftRecordsFromNoticePayload:
+        ctx = info.context
+        rid = record_id(input.policy_id, "PrivacyPolicy", "policyId")
+        drafts = await ctx.in_thread(
+            notice_drafts.draft_records_from_notice, ctx.runtime, ctx.principal, rid
+        )
+        size = drafts.receipts[-1].seq + 1 if drafts.receipts else 1 << 62
+        view = reads.View(ctx.principal.org_id or "", size)
+        return DraftRecordsFromNoticePayload(
+            processors=[Processor.of(s, view) for s in drafts.processors],
+            processing_activities=[ProcessingActivity.of(s, view) for s in drafts.activities],
+            transfers=[Transfer.of(s, view) for s in drafts.transfers],
+            receipts=[_receipt_of(r) for r in drafts.receipts],
+        )
 
     @strawberry.mutation(description="Change the caller's organisation (DPO or ADMIN).")
     async def update_organization(

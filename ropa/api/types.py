@@ -21,6 +21,7 @@ from ropa.api import enums
 from ropa.api.context import Context
 from ropa.api.ids import to_global_id
 from ropa.api.inputs import instant
+from ropa.api.notice_types import DisclosedThirdParty, NoticeEvidence, record_evidence, spans_of
 from ropa.domain import breach as breach_rules
 from ropa.domain import findings as finding_rules
 from ropa.errors import FieldError, ValidationError
@@ -177,6 +178,15 @@ class Finding:
     entity_type: str
     entity_id: strawberry.ID
     message: str
+    evidence: NoticeEvidence | None = strawberry.field(
+        description="The privacy-notice version and passages the finding cites, if any."
+    )
+    related_record_ids: list[strawberry.ID] = strawberry.field(
+        description="Other records the finding concerns."
+    )
+    ledger_seqs: list[int] = strawberry.field(
+        description="Ledger entries (seq) that show the changes the finding is about."
+    )
 
     @classmethod
     def of(cls, f: finding_rules.Finding) -> Finding:
@@ -186,6 +196,9 @@ class Finding:
             entity_type=f.entity_type,
             entity_id=strawberry.ID(to_global_id(f.entity_type, f.entity_id)),
             message=f.message,
+            evidence=NoticeEvidence.of_finding(f.evidence) if f.evidence else None,
+            related_record_ids=[strawberry.ID(to_global_id(t, i)) for t, i in f.related],
+            ledger_seqs=list(f.seqs),
         )
 
 
@@ -218,19 +231,54 @@ async def findings_about(
 
 
 _RECORD_FINDINGS = "The organisation's findings about this record, as of the view's instant."
+_SOURCE_EVIDENCE = "The privacy-notice passages this record was drafted from (null: not drafted)."
 
 
-@strawberry.type(description="A version of the public privacy notice.")
+@strawberry.type(description="A version of the public privacy notice (Art. 13, 14).")
 class PrivacyPolicy(Node):
     version: str
     effective_date: str | None
     url: str | None
-    sha256: str | None
+    sha256: str | None = strawberry.field(description="SHA-256 of the text's UTF-8.")
     summary: str | None
+    text: str | None = strawberry.field(description="The notice's text, as published.")
+    text_format: enums.TextFormat | None
+    analysis: JSON | None = strawberry.field(
+        description="What the text discloses: third parties, countries, regions, data "
+        "categories and uses, legal bases, transfer mechanisms, retention, contacts; each "
+        "with its [start, end) code-point spans."
+    )
+    record_id: Private[str]
+    view: Private[View]
 
     @classmethod
     def of(cls, state: dict[str, Any], view: View) -> PrivacyPolicy:
-        return build(cls, state, id=to_global_id("PrivacyPolicy", state["id"]))  # type: ignore[return-value]
+        return build(  # type: ignore[return-value]
+            cls,
+            {**state, "analysis": _json(state.get("analysis"))},
+            id=to_global_id("PrivacyPolicy", state["id"]),
+            record_id=state["id"],
+            view=view,
+        )
+
+    @strawberry.field(description="The third parties the text names.")
+    def third_parties(self) -> list[DisclosedThirdParty]:
+        found = cast(dict[str, Any], self.analysis or {}).get("thirdParties") or []
+        return [
+            DisclosedThirdParty(
+                name=p["name"], canonical=p.get("canonical"), spans=spans_of(self.text, p["spans"])
+            )
+            for p in found
+        ]
+
+    @strawberry.field(description="The countries the text names (ISO 3166-1 alpha-2).")
+    def disclosed_countries(self) -> list[str]:
+        found = cast(dict[str, Any], self.analysis or {}).get("countries") or []
+        return [str(c["code"]) for c in found]
+
+    @strawberry.field(description=_RECORD_FINDINGS)
+    async def findings(self, info: Info[Context, None]) -> list[Finding]:
+        return await findings_about(info, self.view, "PrivacyPolicy", self.record_id)
 
 
 @strawberry.type(description="A vendor that processes personal data on the organisation's behalf.")
@@ -248,6 +296,7 @@ class Processor(Node):
     dpf: bool = strawberry.field(description="Certified under the EU-US Data Privacy Framework.")
     status: enums.ProcessorStatus
     external_ref: str | None
+    evidence: Private[dict[str, Any] | None]
     record_id: Private[str]
     view: Private[View]
 
@@ -271,6 +320,10 @@ class Processor(Node):
     @strawberry.field(description=_RECORD_FINDINGS)
     async def findings(self, info: Info[Context, None]) -> list[Finding]:
         return await findings_about(info, self.view, "Processor", self.record_id)
+
+    @strawberry.field(description=_SOURCE_EVIDENCE)
+    async def source_evidence(self, info: Info[Context, None]) -> NoticeEvidence | None:
+        return await record_evidence(info, self.view, self.evidence)
 
 
 @strawberry.type(description="An activity uses a processor, for a purpose, with these data.")
@@ -310,6 +363,7 @@ class Transfer(Node):
     tia: TransferImpactAssessment | None
     supplementary_measures: list[str]
     started_on: str | None
+    evidence: Private[dict[str, Any] | None]
     activity_id: Private[str]
     recipient_processor_id: Private[str | None]
     record_id: Private[str]
@@ -328,6 +382,10 @@ class Transfer(Node):
     @strawberry.field(description=_RECORD_FINDINGS)
     async def findings(self, info: Info[Context, None]) -> list[Finding]:
         return await findings_about(info, self.view, "Transfer", self.record_id)
+
+    @strawberry.field(description=_SOURCE_EVIDENCE)
+    async def source_evidence(self, info: Info[Context, None]) -> NoticeEvidence | None:
+        return await record_evidence(info, self.view, self.evidence)
 
     @strawberry.field
     async def recipient_processor(self, info: Info[Context, None]) -> Processor | None:
@@ -369,6 +427,7 @@ class ProcessingActivity(Node):
     status: enums.ActivityStatus
     owner: str | None
     last_reviewed_at: datetime | None
+    evidence: Private[dict[str, Any] | None]
     record_id: Private[str]
     view: Private[View]
 
@@ -411,6 +470,10 @@ class ProcessingActivity(Node):
     @strawberry.field(description=_RECORD_FINDINGS)
     async def findings(self, info: Info[Context, None]) -> list[Finding]:
         return await findings_about(info, self.view, "ProcessingActivity", self.record_id)
+
+    @strawberry.field(description=_SOURCE_EVIDENCE)
+    async def source_evidence(self, info: Info[Context, None]) -> NoticeEvidence | None:
+        return await record_evidence(info, self.view, self.evidence)
 
 
 @strawberry.type(description="A personal-data breach (Art. 33, 34).")

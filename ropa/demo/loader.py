@@ -24,6 +24,7 @@ from functools import partial
 from importlib import resources
 from typing import Any
 
+from ropa.demo.notice_texts import text_for
 from ropa.errors import NotFoundError
 from ropa.ledger.canonical import format_ts
 from ropa.services import activities, breaches, organizations, policies, processors, transfers
@@ -163,10 +164,12 @@ class OrganizationLoader:
         self.system = Principal(SYSTEM_PRINCIPAL.actor, self.org_id)
 
     def publish_policy(self, policy: dict[str, Any]) -> None:
-        # The notice's text, where the demo has one (ropa/demo/notices/<slug>.md, for
-        # `self.slug` and `policy["version"]`), is published here with its version, at the
-        # same instant.
-        policies.publish_privacy_policy(self.rt, self.system, _state(policy))
+        # the notice's text, where the demo has one (ropa/demo/notices/<slug>.md), goes
+        # with its version, at the instant the version was published
+        text = text_for(self.slug, policy["version"])
+        policies.publish_privacy_policy(
+            self.rt, self.system, _state(policy), text, "MARKDOWN" if text else None
+        )
 
     def register(self, proc: dict[str, Any]) -> None:
         change = processors.register_processor(self.rt, self.system, _state(proc))

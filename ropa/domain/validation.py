@@ -30,6 +30,7 @@ from ropa.domain import breach
 from ropa.domain.checks import FieldChecks, join
 from ropa.domain.countries import is_eea
 from ropa.domain.durations import is_duration
+from ropa.domain.evidence import check_evidence, check_notice_text
 from ropa.domain.instants import is_instant, parse_instant
 from ropa.domain.taxonomy import is_data_category, is_data_subject, is_data_use
 from ropa.domain.vocabulary import (
@@ -48,6 +49,7 @@ from ropa.domain.vocabulary import (
     Role,
     Source,
     SpecialCategory,
+    TextFormat,
     TransferMechanism,
 )
 from ropa.errors import FieldError
@@ -107,7 +109,10 @@ def validate_organization(state: State) -> None:
 
 def validate_privacy_policy(state: State) -> None:
     check = FieldChecks()
-    fields = ("id", "version", "effectiveDate", "url", "sha256", "summary")
+    fields = (
+        "id", "version", "effectiveDate", "url", "sha256", "summary", "text", "textFormat",
+        "analysis",
+    )  # fmt: skip
     s = check.shape(state, "", fields)
     if s is not None:
         check.uuid(s.get("id"), "id")
@@ -120,6 +125,8 @@ def validate_privacy_policy(state: State) -> None:
         if digest is not None and not _SHA256.fullmatch(digest):
             check.fail("sha256", "must be 64 lower-case hexadecimal digits")
         check.text(s.get("summary"), "summary")
+        check.choice(s.get("textFormat"), "textFormat", TextFormat, nullable=True)
+        check_notice_text(check, s)
     check.raise_if_any()
 
 
@@ -130,7 +137,7 @@ def validate_processing_activity(state: State) -> None:
         "dataUses", "dataSubjectCategories", "dataCategories", "specialCategories",
         "criminalOffenceData", "legalBases", "recipientCategories", "retention",
         "securityMeasures", "sources", "automatedDecisionMaking", "dpia",
-        "systematicMonitoring", "largeScale", "status", "owner", "lastReviewedAt",
+        "systematicMonitoring", "largeScale", "status", "owner", "lastReviewedAt", "evidence",
     )  # fmt: skip
     s = check.shape(state, "", fields)
     if s is None:
@@ -204,6 +211,7 @@ def validate_processing_activity(state: State) -> None:
     check.choice(s.get("status"), "status", ActivityStatus)
     check.text(s.get("owner"), "owner")
     check.instant(s.get("lastReviewedAt"), "lastReviewedAt")
+    check_evidence(check, s.get("evidence"))
     check.raise_if_any()
 
 
@@ -259,7 +267,7 @@ def validate_processor(state: State) -> None:
     fields = (
         "id", "name", "legalName", "services", "country", "processingLocations",
         "dpaSignedOn", "dpaReference", "dpaDataCategories", "subProcessors", "certifications",
-        "dpf", "status", "externalRef",
+        "dpf", "status", "externalRef", "evidence",
     )  # fmt: skip
     s = check.shape(state, "", fields)
     if s is not None:
@@ -286,6 +294,7 @@ def validate_processor(state: State) -> None:
         check.choice(s.get("status"), "status", ProcessorStatus)
         ref = s.get("externalRef")
         check.text(ref, "externalRef", required=ref is not None)
+        check_evidence(check, s.get("evidence"))
     check.raise_if_any()
 
 
@@ -342,7 +351,7 @@ def validate_transfer(state: State) -> None:
     fields = (
         "id", "activityId", "recipientProcessorId", "recipientName", "fromCountry",
         "toCountry", "mechanism", "sccModule", "derogation", "tia", "supplementaryMeasures",
-        "startedOn",
+        "startedOn", "evidence",
     )  # fmt: skip
     s = check.shape(state, "", fields)
     if s is None:
@@ -382,6 +391,7 @@ def validate_transfer(state: State) -> None:
         check.text(tia.get("reference"), "tia.reference")
     check.texts(s.get("supplementaryMeasures"), "supplementaryMeasures")
     check.date(s.get("startedOn"), "startedOn")
+    check_evidence(check, s.get("evidence"))
     check.raise_if_any()
 
 

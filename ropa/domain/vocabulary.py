@@ -150,10 +150,20 @@ class DpiaStatus(StrEnum):
 
 
 class ProcessorStatus(StrEnum):
-    """ACTIVE processors may be engaged; RETIRED ones are kept for history only."""
+    """DRAFT awaits review (e.g. drafted from the privacy notice); ACTIVE processors may be
+    engaged; RETIRED ones are kept for history only."""
 
+    DRAFT = "DRAFT"
     ACTIVE = "ACTIVE"
     RETIRED = "RETIRED"
+
+
+class TextFormat(StrEnum):
+    """How a privacy notice's text is written (Art. 12(1): concise, intelligible, accessible)."""
+
+    PLAIN = "PLAIN"
+    MARKDOWN = "MARKDOWN"
+    HTML = "HTML"
 
 
 class TransferMechanism(StrEnum):

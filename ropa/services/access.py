@@ -31,6 +31,7 @@ class Action(StrEnum):
     READ_LEDGER = "read the ledger"
     EXPORT = "export"
     WRITE_RECORDS = "change processing records"
+    DRAFT_FROM_NOTICE = "draft records from a privacy notice"
     READ_BREACHES = "read breaches"
     WRITE_BREACHES = "manage breaches"
     MANAGE_TOKENS = "manage tokens"
@@ -44,9 +45,10 @@ class Action(StrEnum):
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "VIEWER": frozenset({Action.READ}),
     "AUDITOR": frozenset({Action.READ, Action.READ_LEDGER, Action.EXPORT}),
-    "EDITOR": frozenset({Action.READ, Action.WRITE_RECORDS}),
+    "EDITOR": frozenset({Action.READ, Action.WRITE_RECORDS, Action.DRAFT_FROM_NOTICE}),
     "DPO": frozenset({
         Action.READ, Action.READ_LEDGER, Action.EXPORT, Action.WRITE_RECORDS,
+        Action.DRAFT_FROM_NOTICE,
         Action.READ_BREACHES, Action.WRITE_BREACHES, Action.MANAGE_TOKENS,
         Action.UPDATE_ORGANIZATION,
     }),
@@ -92,6 +94,7 @@ _BREACH_MUTATIONS = (
 MUTATION_ACTIONS: dict[str, Action] = {
     **dict.fromkeys(_RECORD_MUTATIONS, Action.WRITE_RECORDS),
     **dict.fromkeys(_BREACH_MUTATIONS, Action.WRITE_BREACHES),
+    "draftRecordsFromNotice": Action.DRAFT_FROM_NOTICE,
     "updateOrganization": Action.UPDATE_ORGANIZATION,
     "createToken": Action.MANAGE_TOKENS,  # an ADMIN token: MANAGE_ORGANIZATIONS too
     "revokeToken": Action.MANAGE_TOKENS,

@@ -108,7 +108,7 @@ def visible(
     if view.is_current or view.backend != "postgresql":
         return branches
     # The past on PostgreSQL: the versions whose [valid_from, valid_to) holds the view's
-    # last entry, a containment the GiST index `ix_<table>_valid` (migration 0008) answers
+    # last entry, a containment the GiST index `ix_<table>_valid` (migration 0007) answers
     # in one probe, where the branches above read every version replaced since.
     return and_(
         org == view.org_id,

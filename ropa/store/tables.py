@@ -84,7 +84,7 @@ def _version_indexes(table: str) -> tuple[Index, ...]:
         Index(f"ix_{table}_id_to", "id", "valid_to"),
         # asOf: the versions whose [valid_from, valid_to) holds an entry (reads.visible),
         # of an organisation and of one record; PostgreSQL only (GiST with btree_gist for
-        # the uuid, migration 0008)
+        # the uuid, migration 0007)
         Index(
             f"ix_{table}_valid",
             "org_id",
@@ -146,6 +146,9 @@ class PrivacyPolicy(VersionedRecord, table=True):
         "url",
         "sha256",
         "summary",
+        "text",
+        "textFormat",
+        "analysis",
     )
 
     version: str
@@ -153,6 +156,10 @@ class PrivacyPolicy(VersionedRecord, table=True):
     url: str | None = None
     sha256: str | None = Field(default=None, max_length=64)
     summary: str | None = None
+    # the notice's text and its analysis (Art. 13/14 disclosures), signed with the version
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text_format: str | None = None
+    analysis: dict[str, Any] | None = _json(nullable=True)
 
 
 class ProcessingActivity(VersionedRecord, table=True):
@@ -183,6 +190,7 @@ class ProcessingActivity(VersionedRecord, table=True):
         "status",
         "owner",
         "lastReviewedAt",
+        "evidence",
     )
 
     name: str
@@ -208,6 +216,7 @@ class ProcessingActivity(VersionedRecord, table=True):
     status: str
     owner: str | None = None
     last_reviewed_at: str | None = _instant()
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class Processor(VersionedRecord, table=True):
@@ -236,6 +245,7 @@ class Processor(VersionedRecord, table=True):
         "dpf",
         "status",
         "externalRef",
+        "evidence",
     )
 
     name: str
@@ -251,6 +261,7 @@ class Processor(VersionedRecord, table=True):
     dpf: bool = False
     status: str
     external_ref: str | None = None
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class ProcessorEngagement(VersionedRecord, table=True):
@@ -296,6 +307,7 @@ class Transfer(VersionedRecord, table=True):
         "tia",
         "supplementaryMeasures",
         "startedOn",
+        "evidence",
     )
 
     activity_id: str = Field(sa_type=UUIDText)
@@ -309,6 +321,7 @@ class Transfer(VersionedRecord, table=True):
     tia: dict[str, Any] | None = _json(nullable=True)
     supplementary_measures: list[str] = _json()
     started_on: str | None = _date()
+    evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
 
 
 class BreachIncident(VersionedRecord, table=True):

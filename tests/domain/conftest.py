@@ -47,6 +47,9 @@ def policy() -> State:
         "url": "https://acme.example/privacy",
         "sha256": "a" * 64,
         "summary": "Adds the newsletter.",
+        "text": None,
+        "textFormat": None,
+        "analysis": None,
     }
 
 
@@ -84,6 +87,7 @@ def activity() -> State:
         "status": "ACTIVE",
         "owner": "Head of Support",
         "lastReviewedAt": "2026-06-01T09:00:00.000000Z",
+        "evidence": None,
     }
 
 
@@ -104,6 +108,7 @@ def processor() -> State:
         "dpf": True,
         "status": "ACTIVE",
         "externalRef": "vendor-42",
+        "evidence": None,
     }
 
 
@@ -134,6 +139,7 @@ def transfer() -> State:
         "tia": {"date": "2025-02-20", "reference": "TIA-2025-07"},
         "supplementaryMeasures": ["Encryption in transit"],
         "startedOn": "2025-03-01",
+        "evidence": None,
     }
 
 

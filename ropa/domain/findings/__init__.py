@@ -26,15 +26,27 @@ from ropa.domain.findings import (
     processors,
     transfers,
 )
-from ropa.domain.findings.model import AnchoringStatus, Finding, Rule, Severity, Snapshot
+from ropa.domain.findings.model import (
+    AnchoringStatus,
+    Concern,
+    Evidence,
+    Finding,
+    Rule,
+    Severity,
+    Snapshot,
+    Span,
+)
 
 __all__ = [
     "RULES",
     "AnchoringStatus",
+    "Concern",
+    "Evidence",
     "Finding",
     "Rule",
     "Severity",
     "Snapshot",
+    "Span",
     "compute_findings",
 ]
 
@@ -48,13 +60,24 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def compute_findings(snapshot: Snapshot, now: datetime) -> list[Finding]:
-    """Every finding about `snapshot` at the aware instant `now`, in a stable order."""
+def compute_findings(
+    snapshot: Snapshot, now: datetime, rules: tuple[Rule, ...] = RULES
+) -> list[Finding]:
+    """Every finding of `rules` about `snapshot` at the aware instant `now`, in a stable order."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     findings = [
-        Finding(rule.code, rule.severity, concern.entity_type, concern.entity_id, concern.message)
-        for rule in RULES
+        Finding(
+            rule.code,
+            rule.severity,
+            concern.entity_type,
+            concern.entity_id,
+            concern.message,
+            concern.evidence,
+            concern.related,
+            concern.seqs,
+        )
+        for rule in rules
         for concern in rule.check(snapshot, now)
     ]
     return sorted(

@@ -33,14 +33,38 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
+class Span:
+    """A passage of a privacy notice's text: `[start, end)` in code points, and its words."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a privacy notice version says (or fails to say) what a finding is about."""
+
+    policy_id: str
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One problem with one record. `code` is stable: dashboards and docs key on it."""
+    """One problem with one record. `code` is stable: dashboards and docs key on it.
+
+    `evidence` cites the privacy notice, `related` the other records concerned (type, id)
+    and `seqs` the ledger entries that show a change, where the rule has them.
+    """
 
     code: str
     severity: Severity
     entity_type: str
     entity_id: str
     message: str
+    evidence: Evidence | None = None
+    related: tuple[tuple[str, str], ...] = ()
+    seqs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,9 @@ class Concern:
     entity_type: str
     entity_id: str
     message: str
+    evidence: Evidence | None = None
+    related: tuple[tuple[str, str], ...] = ()
+    seqs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +102,11 @@ class Snapshot:
     breaches: list[State] = field(default_factory=list)
     policies: list[State] = field(default_factory=list)
     anchoring: AnchoringStatus | None = None  # None: no TSA configured, or a past view
+    # ledger entries that changed the records materially after the notice in force was
+    # published: {"seq", "ts", "op", "entityType", "entityId"} (filled by the service)
+    changes_since_notice: list[State] = field(default_factory=list)
+    # the ledger seq that published each privacy-notice version (orders same-day versions)
+    policy_published: dict[str, int] = field(default_factory=dict)
 
     def activity(self, activity_id: str) -> State | None:
         return self._activities_by_id.get(activity_id)

@@ -6,16 +6,16 @@
 long the history. PostgreSQL only (btree_gist puts the uuid in the same GiST index);
 SQLite keeps the (org_id, valid_to) and (org_id, valid_from) indexes.
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
