@@ -23,6 +23,9 @@ SHIPPED = [
     "graphql",
     "bench",
 ]
+# the notice-quality benchmark reads notice texts from a folder, by default the seed notices
+# beside the repository: texts the repository must never hold (docs/notices.md)
+MAY_NAME_THE_SEEDS = {"bench/notices.py"}
 OUTSIDE = re.compile(r"\.\./shared|/work/shared|/work/wt|\bshared/(?:LEDGER-SPEC|seeds|DESIGN)")
 # a path into the shared folder built in a test: `... / "shared"`, or the variable's name
 SHARED_IN_TESTS = re.compile(r"/\s*[\"']shared[\"']|\.\./shared|/work/shared|ROPA_SHARED_DIR")
@@ -59,6 +62,8 @@ def test_nothing_the_repository_ships_refers_to_the_shared_folder() -> None:
     found = []
     for name in SHIPPED:
         for path in _files(REPO / name):
+            if str(path.relative_to(REPO)) in MAY_NAME_THE_SEEDS:
+                continue
             text = path.read_text(encoding="utf-8", errors="replace")
             for match in OUTSIDE.finditer(text):
                 found.append(f"{path.relative_to(REPO)}: {match.group(0)}")

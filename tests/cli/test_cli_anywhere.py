@@ -39,6 +39,7 @@ SAMPLES = {
     "out": "bundle",
     "bundle": "bundle",
     "key_file": "witness.key",
+    "file": "notice.txt",
 }
 # the same commands with the options a newcomer tries next
 VARIANTS = (

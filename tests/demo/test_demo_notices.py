@@ -3,27 +3,20 @@ organisation's public notice discloses (read by the same analyser)."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from ropa.demo.loader import DEMO_SLUGS
 from ropa.demo.notice_texts import notice_text
 from ropa.notices import analyze
+from tests.conftest import shared_path
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 SHARED_RUN = 7  # words in a row that a demo notice may share with the seed only a few times
 
 
 def _seed(slug: str) -> str:
-    path = SEEDS / f"{slug}-privacy-policy.txt"
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed notice missing under CI=true: {path}")
-        pytest.skip(f"seed notices not available at {SEEDS}")
-    return path.read_text(encoding="utf-8")
+    return shared_path("seeds", f"{slug}-privacy-policy.txt").read_text(encoding="utf-8")
 
 
 def _words(text: str) -> list[str]:

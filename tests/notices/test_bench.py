@@ -1,27 +1,23 @@
 """The quality benchmark scores the seed notices against their annotations.
 
-The seed notices live beside the repository (`../shared/seeds`), never in it: without them
-this test is skipped on a developer's machine and fails under `CI=true`.
+The seed notices live beside the repository, never in it: without them this test is
+skipped on a developer's machine and fails under `CI=true` (tests.conftest.shared_path).
 """
 
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 
 import pytest
 
 from bench import notices as bench
-
-SEEDS = bench.DEFAULT_FOLDER
+from tests.conftest import shared_path
 
 
 @pytest.fixture
-def seeds() -> None:
-    if not SEEDS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the seed notices are missing at {SEEDS} under CI=true")
-        pytest.skip(f"no seed notices at {SEEDS}")
+def seeds() -> Path:
+    return shared_path("seeds")
 
 
 def test_every_annotation_states_facts_only_and_a_split() -> None:
@@ -32,9 +28,8 @@ def test_every_annotation_states_facts_only_and_a_split() -> None:
         assert set(data) <= {"notice", "sha256", "split", "notes", *bench.FIELDS}
 
 
-@pytest.mark.usefixtures("seeds")
-def test_the_benchmark_scores_every_seed_and_meets_the_tuned_quality() -> None:
-    scored = bench.score([SEEDS])
+def test_the_benchmark_scores_every_seed_and_meets_the_tuned_quality(seeds: Path) -> None:
+    scored = bench.score([seeds])
     assert not scored["skipped"], "a seed notice has no annotation"
     assert len(scored["read"]["tune"]) == 3
     assert len(scored["read"]["heldout"]) == 2
