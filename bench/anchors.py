@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.common import PG_SERVER, median, percentile, table
+from bench.common import median, percentile, postgres_server, table
 from bench.harness import Deployment, Server
 from ropa.ledger.cosignature import CosigningKey
 from ropa.store.tables import CheckpointCosignature, LedgerAnchor
@@ -45,10 +45,11 @@ def _database(backend: str, root: Path, name: str) -> str | None:
         return None  # Deployment's own file
     import psycopg
 
-    with psycopg.connect(f"{PG_SERVER.rstrip('/')}/postgres", autocommit=True) as conn:
+    server, _ = postgres_server()
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
-    return f"{PG_SERVER.rstrip('/')}/{name}"
+    return f"{server}/{name}"
 
 
 def _side(
