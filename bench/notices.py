@@ -215,10 +215,14 @@ def report(scored: dict[str, Any]) -> str:
     for field, (p_target, r_target) in TARGETS.items():
         c = scored["counts"]["heldout"][field]
         p, r = c.precision(), c.recall()
-        met = (p is None or p >= p_target) and (r is None or r >= r_target)
+        if p is None and r is None:
+            verdict = "not measured (the held-out notices name none)"
+        else:
+            met = (p is None or p >= p_target) and (r is None or r >= r_target)
+            verdict = "met" if met else "missed"
         lines.append(
             f"held-out target {field}: P >= {p_target}, R >= {r_target}: "
-            f"{'met' if met else 'missed'} (P {_fmt(p).strip()}, R {_fmt(r).strip()})"
+            f"{verdict} (P {_fmt(p).strip()}, R {_fmt(r).strip()})"
         )
     if scored["skipped"]:
         lines.append(f"not annotated (skipped): {', '.join(scored['skipped'])}")
