@@ -134,8 +134,6 @@ def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> 
     theirs_body = {"query": POSTGRAPHILE_QUERY,
                    "variables": {"org": principal.org_id, "first": 1000}}
     url = database_url(backend)
-    if backend == "postgresql":
-        analyze(url)
     rows: list[tuple[str, ...]] = []
     with ropa_server(url) as ours, httpx.Client(timeout=120) as client:
         first_ours, r = _post(client, ours, ours_body, cold_headers)
@@ -198,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     apply_dashboard_limits()
     rt = runtime(args.backend)
     print(f"backend: {args.backend}; organisation {SLUG}; load: {load()}")
+    if args.backend == "postgresql":
+        analyze(database_url(args.backend))  # before any timing, in process or over HTTP
     in_process(rt, args.runs)
     over_http(rt, args.backend, args.runs,
               with_postgraphile=args.backend == "postgresql" and not args.no_postgraphile)
