@@ -1,10 +1,12 @@
-"""Every time-travel and export example in README.md and docs/*.md answers on the demo.
+"""Every GraphQL, time-travel and export example in README.md and docs/*.md answers on
+the demo.
 
 The examples are read from the Markdown itself, so a new one is covered as soon as it is
-written: GraphQL blocks using `asOf:` or `changes(`, `ropa export ropa` command lines and
-other `ropa ...` lines with `--as-of`, and URLs with `asOf=` or of `/export/`. Each runs
-against the loaded demo on SQLite and PostgreSQL and must answer without an error and
-with something in it (a non-empty list or a count above zero), not an empty history.
+written: every GraphQL block and every query posted with `curl -d`, `ropa export ropa`
+command lines and other `ropa ...` lines with `--as-of`, and URLs with `asOf=` or of
+`/export/`. Each runs against the loaded demo on SQLite and PostgreSQL (as the DPO of the
+organisation it names, or of qualer) and must answer without an error and with something
+in it (a non-empty list, a count above zero, a receipt), not an empty history.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def examples() -> list[Example]:
     found: list[Example] = []
     for doc in DOCS:
         for lang, body in FENCE.findall(doc.read_text(encoding="utf-8")):
-            if lang == "graphql" and TIME_TRAVEL.search(body):
+            if lang == "graphql":
                 found.append(Example(doc.name, "graphql", body))
             if lang not in ("sh", "bash", "console", "shell", ""):
                 continue
@@ -63,7 +65,7 @@ def examples() -> list[Example]:
                     found.append(Example(doc.name, "cli", line))
                 found.extend(Example(doc.name, "http", url) for url in URL.findall(line))
                 posted = re.search(r"-d\s+'(\{.*\})'", line)
-                if posted and TIME_TRAVEL.search(posted.group(1)):
+                if posted:
                     query = json.loads(posted.group(1))["query"]
                     found.append(Example(doc.name, "graphql", query))
     return found
@@ -85,7 +87,7 @@ def meaningful(value: Any, key: str = "") -> bool:
     if isinstance(value, list):
         return bool(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return key in {"totalCount", "size", "treeSize"} and value > 0
+        return key in {"totalCount", "size", "treeSize", "seq"} and value > 0
     return False
 
 
@@ -102,15 +104,15 @@ def demo(rt: Runtime) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 def _graphql(client: TestClient, secrets: dict[str, str], example: Example) -> None:
     slug = SLUG.search(example.text)
-    assert slug, f"{example}: names no organisation"
     response = client.post(
         "/graphql",
         json={"query": example.text},
-        headers={"Authorization": f"Bearer {secrets[slug.group(1)]}"},
+        headers={"Authorization": f"Bearer {secrets[slug.group(1) if slug else 'qualer']}"},
     )
     body = response.json()
     assert "errors" not in body, (str(example), body.get("errors"))
-    assert body["data"]["organization"] is not None, str(example)
+    if "organization" in body["data"]:
+        assert body["data"]["organization"] is not None, str(example)
     assert meaningful(body["data"]), (str(example), body["data"])
 
 
@@ -150,7 +152,7 @@ def _http(client: TestClient, secrets: dict[str, str], example: Example) -> None
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=str)
-def test_every_time_travel_example_in_the_docs_answers_on_the_demo(
+def test_every_example_in_the_docs_answers_on_the_demo(
     rt: Runtime,
     demo: tuple[TestClient, dict[str, str]],
     example: Example,
