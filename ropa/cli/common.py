@@ -76,26 +76,27 @@ class RopaTyper(typer.Typer):
             sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
             raise SystemExit(1) from None
         except DBAPIError as exc:
-            if os.environ.get("ROPA_DEBUG"):
-                raise
-            sys.stderr.write(
-                f"error: the database refused: {first_line(exc)}; check ROPA_DATABASE_URL, "
-                "that the database is running, and `ropa migrate`\n"
+            _fail_unforeseen(
+                exc,
+                f"the database refused: {first_line(exc)}; check ROPA_DATABASE_URL, "
+                "that the database is running, and `ropa migrate`",
             )
-            raise SystemExit(1) from None
         except OSError as exc:
-            if os.environ.get("ROPA_DEBUG"):
-                raise
-            sys.stderr.write(f"error: {first_line(exc)}\n")
-            raise SystemExit(1) from None
-        except Exception as exc:
-            if os.environ.get("ROPA_DEBUG"):
-                raise
-            sys.stderr.write(
-                f"error: unexpected {type(exc).__name__}: {first_line(exc)} "
-                "(ROPA_DEBUG=1 shows the traceback; please report it)\n"
+            _fail_unforeseen(exc, first_line(exc))
+        except Exception as exc:  # noqa: BLE001  (re-raised under ROPA_DEBUG, else one line)
+            _fail_unforeseen(
+                exc,
+                f"unexpected {type(exc).__name__}: {first_line(exc)} "
+                "(ROPA_DEBUG=1 shows the traceback; please report it)",
             )
-            raise SystemExit(1) from None
+
+
+def _fail_unforeseen(exc: BaseException, message: str) -> NoReturn:
+    """One line on stderr and exit 1; with ROPA_DEBUG set, the traceback instead."""
+    if os.environ.get("ROPA_DEBUG"):
+        raise exc
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(1) from None
 
 
 def system_in(rt: Runtime, slug: str) -> Principal:
