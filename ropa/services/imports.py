@@ -91,7 +91,7 @@ def _current_rows(tx: Transaction, steps: list[Step]) -> dict[str, VersionedReco
             table.valid_to.is_(None),  # type: ignore[union-attr]
             table.id.in_(ids),  # type: ignore[attr-defined]
         )
-        found.update((r.id, r) for r in tx.session.execute(stmt).scalars())
+        found.update((r.id, r) for r in tx.read(stmt))
     return found
 
 
@@ -117,7 +117,6 @@ def _apply(
         raise ValidationError(FieldError("id", f"{step.op} names the record it changes"))
     if step.record_id in touched:
         # the record changed earlier in this import: read its newest version
-        tx.session.flush()
         row = existing(tx, entity_type, step.record_id)
     else:
         found = rows.get(step.record_id)

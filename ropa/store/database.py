@@ -106,6 +106,22 @@ class Database:
         bind = self.engine.execution_options(**{WRITE_OPTION: True})
         return Session(bind=bind, expire_on_commit=False, autoflush=False)
 
+    @contextmanager
+    def pipeline(self, conn: Connection) -> Iterator[None]:
+        """Statements sent inside go out together, without waiting for each answer.
+
+        libpq's pipeline mode on PostgreSQL (psycopg 3), for statements whose results are
+        not read (inserts, updates, COMMIT); the first error is raised at the sync, and
+        nothing after it runs. SQLite is in process: nothing to gain, nothing changes.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.pipeline():
+            yield
+
     def dispose(self) -> None:
         self.engine.dispose()
 

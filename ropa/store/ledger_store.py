@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from ropa.ledger import merkle
 from ropa.ledger.canonical import canonical
@@ -37,6 +37,9 @@ class Actor:
 
 
 SYSTEM = Actor("system", "SYSTEM")
+
+# a `ledger_entry` row as the write path builds it (column -> value)
+EntryRow = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -69,47 +72,57 @@ def new_head(org_id: str, origin: str, key: SigningKey) -> LedgerHead:
     )
 
 
-def lock_head(session: Session, org_id: str) -> LedgerHead | None:
-    """The organisation's head row, locked until the transaction ends (PostgreSQL).
+def lock_head(conn: Connection, org_id: str) -> LedgerHead | None:
+    """The organisation's head, its row locked until the transaction ends (PostgreSQL).
 
-    On SQLite the whole database is already locked by `BEGIN IMMEDIATE`.
+    On SQLite the whole database is already locked by `BEGIN IMMEDIATE`. The head comes
+    back detached: the write path changes it in memory and `write` stores it.
     """
-    stmt = select(LedgerHead).where(col(LedgerHead.org_id) == org_id).with_for_update()
-    return session.execute(stmt).scalar_one_or_none()
+    table = LedgerHead.__table__  # type: ignore[attr-defined]
+    stmt = select(table).where(table.c.org_id == org_id).with_for_update()
+    row = conn.execute(stmt).first()
+    return None if row is None else LedgerHead.model_validate(row._mapping)
+
+
+@dataclass
+class Pending:
+    """Rows a transaction has built and not yet sent: written by `write` in a few statements."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries or self.nodes or self.checkpoints)
 
 
 def append_entry(
-    session: Session,
-    head: LedgerHead,
-    key: SigningKey,
-    entry: dict[str, Any],
-    add: Callable[[Any], None] | None = None,
-) -> LedgerEntry:
-    """Sign `entry` (whose seq must be the head's size) and add it and its nodes.
+    head: LedgerHead, key: SigningKey, entry: dict[str, Any], out: Pending
+) -> EntryRow:
+    """Sign `entry` (whose seq must be the head's size); its row and nodes go to `out`.
 
-    `add` puts each new row in the session (default `session.add`).
+    The head's size, frontier and last `ts` move in memory; nothing is sent here.
     """
-    add = add or session.add
     assert entry["seq"] == head.size, "an entry's seq is the ledger's size before it"
     data = canonical(entry)
     leaf = merkle.leaf_hash(data)
-    row = LedgerEntry(
-        org_id=head.org_id,
-        seq=head.size,
-        ts=entry["ts"],
-        op=entry["op"],
-        entity_type=entry["entity"]["type"],
-        entity_id=entry["entity"]["id"],
-        canonical=data,
-        leaf_hash=leaf,
-        signature=key.sign_entry(leaf),
-        key_id=key.key_id.hex(),
-    )
+    row: EntryRow = {
+        "org_id": head.org_id,
+        "seq": head.size,
+        "ts": entry["ts"],
+        "op": entry["op"],
+        "entity_type": entry["entity"]["type"],
+        "entity_id": entry["entity"]["id"],
+        "canonical": data,
+        "leaf_hash": leaf,
+        "signature": key.sign_entry(leaf),
+        "key_id": key.key_id.hex(),
+    }
     frontier = [bytes.fromhex(h) for h in head.frontier]
     frontier, nodes = merkle.append_nodes(head.size, leaf, frontier)
-    add(row)
-    for level, idx, digest in nodes:
-        add(LedgerNode(org_id=head.org_id, level=level, idx=idx, hash=digest))
+    out.entries.append(row)
+    org = head.org_id
+    out.nodes.extend({"org_id": org, "level": lvl, "idx": i, "hash": h} for lvl, i, h in nodes)
     head.frontier = [h.hex() for h in frontier]
     head.size += 1
     head.last_ts = entry["ts"]
@@ -117,14 +130,14 @@ def append_entry(
 
 
 def seal(
-    session: Session,
     head: LedgerHead,
     key: SigningKey,
     ts: str,
+    out: Pending,
     *,
     retiring: SigningKey | None = None,
 ) -> str:
-    """Close a commit: the new root, the signed checkpoint (spec §5), stored with the head.
+    """Close a commit: the new root and the signed checkpoint (spec §5), kept in the head.
 
     `retiring` is the key a rotation in this commit retires: the checkpoint that first
     includes the rotation is signed by it first, then by `key` (spec §5, v1.1), so a
@@ -136,20 +149,51 @@ def seal(
     head.root_hash = root.hex()
     head.checkpoint = note
     head.key_id = key.key_id.hex()
-    session.add(LedgerCheckpoint(org_id=head.org_id, size=head.size, ts=ts, note=note))
-    session.add(head)
+    out.checkpoints.append({"org_id": head.org_id, "size": head.size, "ts": ts, "note": note})
     return note
 
 
-def receipt(row: LedgerEntry, checkpoint: str) -> Receipt:
+def write(conn: Connection, pending: Pending) -> None:
+    """Send the pending ledger rows: one multi-row statement per table."""
+    tables: tuple[tuple[Any, list[dict[str, Any]]], ...] = (
+        (LedgerEntry.__table__, pending.entries),  # type: ignore[attr-defined]
+        (LedgerNode.__table__, pending.nodes),  # type: ignore[attr-defined]
+        (LedgerCheckpoint.__table__, pending.checkpoints),  # type: ignore[attr-defined]
+    )
+    for table, rows in tables:
+        if rows:
+            conn.execute(insert(table), rows)
+            rows.clear()
+
+
+_HEAD_COLUMNS = ("size", "frontier", "root_hash", "checkpoint", "key_id", "last_ts")
+
+
+def store_head(conn: Connection, head: LedgerHead, *, new: bool) -> None:
+    """Write the head's new state (insert for a new ledger), in one statement."""
+    table = LedgerHead.__table__  # type: ignore[attr-defined]
+    if new:
+        conn.execute(insert(table).values(
+            org_id=head.org_id, origin=head.origin,
+            **{c: getattr(head, c) for c in _HEAD_COLUMNS},
+        ))
+    else:
+        conn.execute(
+            update(table)
+            .where(table.c.org_id == head.org_id)
+            .values(**{c: getattr(head, c) for c in _HEAD_COLUMNS})
+        )
+
+
+def receipt(row: EntryRow, checkpoint: str) -> Receipt:
     return Receipt(
-        seq=row.seq,
-        leaf_hash=row.leaf_hash.hex(),
-        signature=base64.b64encode(row.signature).decode(),
-        key_id=row.key_id,
+        seq=row["seq"],
+        leaf_hash=row["leaf_hash"].hex(),
+        signature=base64.b64encode(row["signature"]).decode(),
+        key_id=row["key_id"],
         checkpoint=checkpoint,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col
@@ -37,7 +37,7 @@ from ropa.ledger.canonical import NotUnicodeError, canonical, format_ts, parse_t
 from ropa.ledger.keys import SigningKey
 from ropa.store import ledger_store
 from ropa.store.database import Database
-from ropa.store.ledger_store import Actor, Receipt
+from ropa.store.ledger_store import Actor, EntryRow, Receipt
 from ropa.store.tables import (
     IdempotencyKey,
     LedgerCheckpoint,
@@ -73,6 +73,10 @@ class Transaction:
     """One database transaction on one organisation's records and ledger.
 
     Use as a context manager; leaving it without `commit()` rolls everything back.
+
+    Rows are built in memory and sent in a few multi-row statements (`flush`): at commit,
+    or before a read inside the transaction, so a read sees every change made before it.
+    The head is locked by the first statement and written by the last before COMMIT.
     """
 
     def __init__(
@@ -97,8 +101,16 @@ class Transaction:
         self.idempotency = idempotency
         self.session = db.write_session()
         self.session.info[_ALLOWED] = set()
-        self.entries: list[LedgerEntry] = []
+        self.entries: list[EntryRow] = []
         self.head: LedgerHead | None = None
+        self._new_head = False
+        self._ledger = ledger_store.Pending()
+        # versions to insert, per table, and those of them not sent yet by (table, id)
+        self._inserts: dict[type[VersionedRecord], list[dict[str, Any]]] = {}
+        self._unsent: dict[tuple[type[VersionedRecord], str], dict[str, Any]] = {}
+        # versions to close: table -> [{b_id, b_from, b_to}]
+        self._closes: dict[type[VersionedRecord], list[dict[str, Any]]] = {}
+        self.flushes = 0  # how many times rows were sent before the commit
         # an explicit instant for this transaction's entries (trusted system callers only:
         # the demo loader, imports); never earlier than the ledger's last entry
         self.requested_ts = ts
@@ -117,7 +129,7 @@ class Transaction:
 
     def _begin(self) -> Transaction:
         self.session.begin()
-        head = ledger_store.lock_head(self.session, self.org_id)
+        head = ledger_store.lock_head(self.session.connection(), self.org_id)
         if head is None:
             check_key(self.session, self.key)
             if not self.creating_org:
@@ -126,8 +138,7 @@ class Transaction:
             head = ledger_store.new_head(
                 self.org_id, ledger_store.origin_for(self.prefix, self.org_id), self.key
             )
-            self._allow(head)
-            self.session.add(head)
+            self._new_head = True
         elif head.key_id != self.key.key_id.hex():
             # A rotation moves every head and the key registry in one transaction, so a
             # head naming the loaded key means the registry's latest is that key: the
@@ -137,7 +148,6 @@ class Transaction:
                 f"{self.key.key_id.hex()}: load the current key (ROPA_SIGNING_KEY_FILE or "
                 "ROPA_SIGNING_KEY), see `ropa keys show`"
             )
-        self._allow(head)
         self.head = head
         if self.requested_ts is not None:
             self.ts = explicit_ts(self.requested_ts, head.last_ts)
@@ -161,22 +171,39 @@ class Transaction:
 
     def commit(self) -> list[Receipt]:
         """Seal the tree, commit, and return one receipt per entry written."""
-        assert self.head is not None
-        if not self.entries:
+        note = self.seal()
+        if note is None:
             self.session.rollback()
             return []
-        note = ledger_store.seal(self.session, self.head, self.key, self.ts)
         receipts = [ledger_store.receipt(e, note) for e in self.entries]
         if self.idempotency is not None:
             self.idempotency.receipts = [asdict(r) for r in receipts]
-            self.session.add(self.idempotency)
-        for obj in self.session.new:
-            self._allow(obj)
+            self.add_registry_row(self.idempotency)
+        self.finish()
+        return receipts
+
+    def seal(self) -> str | None:
+        """Sign the checkpoint of everything appended (None: nothing was)."""
+        assert self.head is not None
+        if not self.entries:
+            return None
+        return ledger_store.seal(self.head, self.key, self.ts, self._ledger)
+
+    def finish(self) -> None:
+        """Send what is pending, the head last, and commit.
+
+        On PostgreSQL the statements and the COMMIT go out in one pipeline (libpq pipeline
+        mode): one round trip after the reads, whatever the number of tables written.
+        """
+        assert self.head is not None
         try:
-            self.session.commit()
+            conn = self.session.connection()
+            with self.db.pipeline(conn):
+                self._send()
+                ledger_store.store_head(conn, self.head, new=self._new_head)
+                self.session.commit()
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
-        return receipts
 
     # -- reading within the transaction ---------------------------------------------------
 
@@ -187,13 +214,42 @@ class Transaction:
             col(table.org_id) == self.org_id,
             col(table.valid_to).is_(None),
         )
-        return self.session.execute(stmt).scalar_one_or_none()
+        found: list[R] = self.read(stmt)
+        return found[0] if found else None
 
     def current_where(self, table: type[R], **equals: Any) -> list[R]:
         stmt = select(table).where(col(table.org_id) == self.org_id, col(table.valid_to).is_(None))
         for column, value in equals.items():
             stmt = stmt.where(getattr(table, column) == value)
-        return list(self.session.execute(stmt).scalars())
+        return self.read(stmt)
+
+    def read(self, stmt: Select[Any]) -> list[Any]:
+        """Rows of a select on record tables, as they stand with this transaction's changes.
+
+        The rows come back detached: a change to one is never written by itself.
+        """
+        try:
+            self.flush()
+            rows = list(self.session.execute(stmt).scalars())
+        except IntegrityError as exc:
+            raise ConflictError(_conflict_message(exc)) from None
+        for row in rows:
+            self.session.expunge(row)
+        return rows
+
+    def read_rows(self, stmt: Select[*tuple[Any, ...]]) -> list[Any]:
+        """Plain rows (not records) of a select of columns, with this transaction's changes."""
+        try:
+            self.flush()
+            return list(self.session.connection().execute(stmt))
+        except IntegrityError as exc:
+            raise ConflictError(_conflict_message(exc)) from None
+
+    def flush(self) -> None:
+        """Send the rows built so far (reads in this transaction then see them)."""
+        if self._inserts or self._closes or self._ledger:
+            self.flushes += 1
+            self._send()
 
     # -- writing --------------------------------------------------------------------------
 
@@ -246,7 +302,7 @@ class Transaction:
             "after": after,
         }
         try:
-            row = ledger_store.append_entry(self.session, self.head, self.key, entry, self._add)
+            row = ledger_store.append_entry(self.head, self.key, entry, self._ledger)
         except NotUnicodeError:
             raise ValidationError(
                 FieldError(
@@ -255,29 +311,51 @@ class Transaction:
                 )
             ) from None
         self.entries.append(row)
-        return row.seq
-
-    def _add(self, obj: object) -> None:
-        # allowed one by one: scanning `session.new` per entry made an import quadratic
-        self._allow(obj)
-        self.session.add(obj)
+        return int(row["seq"])
 
     def _insert_version(self, table: type[R], state: dict[str, Any]) -> None:
         assert self.head is not None
-        row = table(
-            id=state["id"],
-            org_id=self.org_id,
-            valid_from=self.head.size - 1,
-            valid_to=None,
+        values = {
+            "id": state["id"],
+            "org_id": self.org_id,
+            "valid_from": self.head.size - 1,
+            "valid_to": None,
             **table.row_values(state),
-        )
-        self._allow(row)
-        self.session.add(row)
+        }
+        self._inserts.setdefault(table, []).append(values)
+        self._unsent[(table, state["id"])] = values
 
     def _close(self, row: VersionedRecord, seq: int) -> None:
-        row.valid_to = seq
-        self._allow(row)
-        self.session.add(row)
+        table = type(row)
+        unsent = self._unsent.pop((table, row.id), None)
+        if unsent is not None and unsent["valid_from"] == row.valid_from:
+            unsent["valid_to"] = seq  # written in this transaction: closed before it is sent
+            return
+        self._closes.setdefault(table, []).append(
+            {"b_id": row.id, "b_from": row.valid_from, "b_to": seq}
+        )
+
+    def _send(self) -> None:
+        """The pending rows, a multi-row statement per table: closes before inserts."""
+        conn = self.session.connection()
+        for table, params in self._closes.items():
+            t = table.__table__  # type: ignore[attr-defined]
+            conn.execute(
+                update(t)
+                .where(
+                    t.c.id == bindparam("b_id"),
+                    t.c.valid_from == bindparam("b_from"),
+                    t.c.org_id == self.org_id,
+                )
+                .values(valid_to=bindparam("b_to")),
+                params,
+            )
+        self._closes.clear()
+        for table, rows in self._inserts.items():
+            conn.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+        self._inserts.clear()
+        self._unsent.clear()
+        ledger_store.write(conn, self._ledger)
 
     def _allow(self, obj: object) -> None:
         self.session.info[_ALLOWED].add(id(obj))
@@ -422,32 +500,37 @@ def rotate_signing_key(
     try:
         with session.begin():
             check_key(session, old)
-            heads = (
-                session.execute(
-                    select(LedgerHead).order_by(col(LedgerHead.org_id)).with_for_update()
+            table = LedgerHead.__table__  # type: ignore[attr-defined]
+            heads = [
+                LedgerHead.model_validate(r._mapping)
+                for r in session.execute(
+                    select(table).order_by(table.c.org_id).with_for_update()
                 )
-                .scalars()
-                .all()
-            )
+            ]
             ts = now_ts()
             after = {"verifierKey": new.verifier_key, "previousKeyId": old.key_id.hex()}
+            pending = ledger_store.Pending()
             written = []
             for head in heads:
-                allowed.add(id(head))
+                entry_ts = max(ts, head.last_ts or "")
                 entry = {
                     "v": 1,
                     "origin": head.origin,
                     "seq": head.size,
-                    "ts": max(ts, head.last_ts or ""),
+                    "ts": entry_ts,
                     "actor": actor.as_json(),
                     "op": "rotateSigningKey",
                     "entity": {"type": "SigningKey", "id": record_id},
                     "before": None,
                     "after": after,
                 }
-                row = ledger_store.append_entry(session, head, old, entry)
-                note = ledger_store.seal(session, head, new, entry["ts"], retiring=old)
+                row = ledger_store.append_entry(head, old, entry, pending)
+                note = ledger_store.seal(head, new, entry_ts, pending, retiring=old)
                 written.append((row, note))
+            conn = session.connection()
+            ledger_store.write(conn, pending)
+            for head in heads:
+                ledger_store.store_head(conn, head, new=False)
             record = SigningKeyRecord(
                 id=record_id,
                 name=new.name,
