@@ -13,16 +13,16 @@ the record's article:
 
 These checks judge one state alone, except two that the service layer asks with what
 only it knows: `future_errors` (an instant not come yet at the time of recording, such as
-a `lastReviewedAt` that would silence the review finding for years) and
-`likely_duplicate` (a processor that is already in the register under the same name or
-legal name, ignoring case, spacing and punctuation). Whether a record is complete enough
+a `lastReviewedAt` that would silence the review finding for years) and `name_key` (a
+processor's name as compared for duplicates in the register: case, spacing and
+punctuation ignored). Whether a record is complete enough
 is a finding (`ropa.domain.findings`), not a refusal.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -319,17 +319,6 @@ def name_key(text: Any) -> str:
     if not isinstance(text, str):
         return ""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-def likely_duplicate(state: State, others: Iterable[State]) -> State | None:
-    """The first of `others` (not `state` itself) with the same name or legal name."""
-    keys = {name_key(state.get("name")), name_key(state.get("legalName"))} - {""}
-    for other in others:
-        if other.get("id") == state.get("id"):
-            continue
-        if keys & ({name_key(other.get("name")), name_key(other.get("legalName"))} - {""}):
-            return other
-    return None
 
 
 def validate_processor_engagement(state: State) -> None:

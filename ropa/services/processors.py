@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ropa.domain import validation
+from sqlalchemy import Select, or_, select
+from sqlmodel import col
+
+from ropa.domain.validation import name_key
 from ropa.domain.vocabulary import ProcessorStatus
 from ropa.errors import DuplicateError
 from ropa.services.access import Action, Principal, authorize
@@ -55,20 +58,37 @@ def register_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) 
 
 def _refuse_duplicate(tx: Transaction, state: dict[str, Any]) -> None:
     """CONFLICT when a live (not retired) processor has the same name or legal name."""
-    live = [
-        row.to_state()
-        for row in tx.current_where(Processor)
-        if row.status != ProcessorStatus.RETIRED
-    ]
-    same = validation.likely_duplicate(state, live)
-    if same is not None:
+    found = tx.read_rows(duplicate_query(tx.org_id, state))
+    if found:
+        same_id, same_name = found[0]
         raise DuplicateError(
             "Processor",
-            same["id"],
-            same["name"],
+            same_id,
+            same_name,
             "update that record, or register with allowDuplicate: true if this is another "
             "contract with the same vendor",
         )
+
+
+def duplicate_query(org_id: str, state: dict[str, Any]) -> Select[str, str]:
+    """The first live processor of the organisation named like `state` (id, name).
+
+    Names are compared as `validation.name_key` keeps them (case, spacing and punctuation
+    ignored), through the keys stored with every version: one indexed look-up.
+    """
+    keys = [k for k in {name_key(state.get("name")), name_key(state.get("legalName"))} if k]
+    return (
+        select(col(Processor.id), col(Processor.name))
+        .where(
+            col(Processor.org_id) == org_id,
+            col(Processor.valid_to).is_(None),
+            col(Processor.status) != ProcessorStatus.RETIRED,
+            col(Processor.id) != state["id"],
+            or_(col(Processor.name_key).in_(keys), col(Processor.legal_name_key).in_(keys)),
+        )
+        .order_by(col(Processor.valid_from))
+        .limit(1)
+    )
 
 
 def update_processor(

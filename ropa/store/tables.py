@@ -26,6 +26,8 @@ from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Tex
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from ropa.domain.validation import name_key
+
 # Native uuid on PostgreSQL, 36-character text on SQLite; Python sees str either way.
 UUIDText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
 JSONValue = JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -229,6 +231,17 @@ class Processor(VersionedRecord, table=True):
             "external_ref",
             extra="external_ref IS NOT NULL",
         ),
+        # registerProcessor's duplicate check: one probe, however many vendors
+        *(
+            Index(
+                f"ix_processor_{column}",
+                "org_id",
+                column,
+                sqlite_where=text("valid_to IS NULL"),
+                postgresql_where=text("valid_to IS NULL"),
+            )
+            for column in ("name_key", "legal_name_key")
+        ),
     )
     entity_type: ClassVar[str] = "Processor"
     state_fields: ClassVar[tuple[str, ...]] = (
@@ -262,6 +275,16 @@ class Processor(VersionedRecord, table=True):
     status: str
     external_ref: str | None = None
     evidence: dict[str, Any] | None = _json(nullable=True)  # drafted from a privacy notice
+    # not state: `name` and `legalName` as compared for duplicates (validation.name_key)
+    name_key: str | None = None
+    legal_name_key: str | None = None
+
+    @classmethod
+    def row_values(cls, state: dict[str, Any]) -> dict[str, Any]:
+        values = super().row_values(state)
+        values["name_key"] = name_key(state.get("name")) or None
+        values["legal_name_key"] = name_key(state.get("legalName")) or None
+        return values
 
 
 class ProcessorEngagement(VersionedRecord, table=True):
