@@ -2,10 +2,10 @@
 
 Everything generated lives in `bench/out/` (git-ignored): the SQLite databases, the
 signing key, exported bundles, the npm cache for PostGraphile. PostgreSQL databases are
-`ropa_bench` (dashboard and mutations) and `ropa_bench_ledger` (the ledger set) on
-`ROPA_BENCH_POSTGRES_URL` (default: the local server). When that URL names a database
-(`postgresql://host/mine`), the dashboard set lives in it and the ledger set in
-`mine_ledger`.
+`ropa_bench` (the dashboard set), `ropa_bench_ledger` (the ledger set) and
+`ropa_bench_writes` (bench.mutations) on `ROPA_BENCH_POSTGRES_URL` (default: the local
+server). When that URL names a database (`postgresql://host/mine`), the dashboard set
+lives in it and the others in `mine_ledger` and `mine_writes`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ropa.ledger.keys import SigningKey
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.reads import open_view
 from ropa.services.runtime import Runtime
+from ropa.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -34,6 +35,7 @@ DATABASES = {
     # name -> (PostgreSQL database, SQLite file)
     "main": ("ropa_bench", "main.db"),
     "ledger": ("ropa_bench_ledger", "ledger.db"),
+    "writes": ("ropa_bench_writes", "writes.db"),
 }
 
 
@@ -83,6 +85,24 @@ def signing_key() -> SigningKey:
 def runtime(backend: str, name: str = "main") -> Runtime:
     signing_key()
     return Runtime(Settings(database_url=database_url(backend, name), key_file=KEY_FILE))
+
+
+def prepare(backend: str, name: str) -> Runtime:
+    """A runtime on benchmark database `name`, created and migrated if need be."""
+    url = database_url(backend, name)
+    if backend == "postgresql":
+        import psycopg
+        from psycopg import sql
+
+        server, _, db_name = url.rpartition("/")
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (db_name,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+    rt = runtime(backend, name)
+    upgrade(rt.db)
+    return rt
 
 
 def in_org(rt: Runtime, slug: str) -> Principal:

@@ -29,13 +29,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import database_url, in_org, load, runtime
+from bench.common import in_org, load, prepare
 from ropa.errors import NotFoundError
 from ropa.services import activities, breaches, organizations, policies, processors, transfers
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.imports import Step, import_changes
 from ropa.services.runtime import Runtime
-from ropa.store.migrate import upgrade
 
 CATEGORIES = [
     "user.contact.email", "user.contact.phone_number", "user.contact.address",
@@ -310,23 +309,6 @@ def _next(ids: list[str], round_no: int, take: int) -> list[str]:
     """`take` distinct ids, moving round-robin through the list from round to round."""
     start = (round_no * take) % len(ids)
     return (ids[start:] + ids[:start])[: min(take, len(ids))]
-
-
-def prepare(backend: str, name: str) -> Runtime:
-    url = database_url(backend, name)
-    if backend == "postgresql":
-        import psycopg
-        from psycopg import sql
-
-        server, _, db_name = url.rpartition("/")
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  (db_name,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
-    rt = runtime(backend, name)
-    upgrade(rt.db)
-    return rt
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,8 +22,16 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 
-from bench.common import apply_dashboard_limits, median, ms, percentile, runtime, table
-from ropa.errors import NotFoundError
+from bench.common import (
+    apply_dashboard_limits,
+    load,
+    median,
+    ms,
+    percentile,
+    prepare,
+    runtime,
+    table,
+)
 from ropa.services import organizations, processors
 from ropa.services.access import SYSTEM_PRINCIPAL, Principal
 from ropa.services.changes import new_state
@@ -41,16 +49,13 @@ def _vendor(i: int) -> dict[str, Any]:
 
 
 def _org(rt: Runtime, slug: str) -> Principal:
-    from bench.common import in_org
-
-    try:
-        return in_org(rt, slug)
-    except NotFoundError:
-        change = organizations.create_organization(
-            rt, SYSTEM_PRINCIPAL, {"slug": slug, "name": slug, "roles": ["CONTROLLER"],
-                                   "country": "DE"})
-        assert change.state is not None
-        return Principal(SYSTEM_PRINCIPAL.actor, change.state["id"])
+    """A new organisation for this run (its vendors are the duplicate check's whole set)."""
+    slug = f"{slug}-{uuid.uuid4().hex[:8]}"
+    change = organizations.create_organization(
+        rt, SYSTEM_PRINCIPAL, {"slug": slug, "name": slug, "roles": ["CONTROLLER"],
+                               "country": "DE"})
+    assert change.state is not None
+    return Principal(SYSTEM_PRINCIPAL.actor, change.state["id"])
 
 
 def with_ledger(rt: Runtime, principal: Principal, i: int) -> None:
@@ -58,8 +63,12 @@ def with_ledger(rt: Runtime, principal: Principal, i: int) -> None:
 
 
 def without_ledger(rt: Runtime, scratch_org: str, i: int) -> None:
+    """The same validated write without the ledger: the same state, the same duplicate
+    look-up (processors.duplicate_query), the row inserted, committed."""
     state = new_state("Processor", {"status": "ACTIVE", **_vendor(i)})
     with rt.db.engine.begin() as conn:
+        if conn.execute(processors.duplicate_query(scratch_org, state)).first() is not None:
+            raise AssertionError("a duplicate vendor")
         conn.execute(insert(Processor.__table__).values(  # type: ignore[attr-defined]
             id=state["id"], org_id=scratch_org, valid_from=0, valid_to=None,
             **Processor.row_values(state),
@@ -71,8 +80,8 @@ def one_at_a_time(rt: Runtime, n: int) -> None:
     scratch = str(uuid.uuid4())
     ledger, plain = [], []
     for i in range(5):  # connections, key and caches warmed
-        with_ledger(rt, principal, -i)
-        without_ledger(rt, scratch, -i)
+        with_ledger(rt, principal, 900_000 + i)
+        without_ledger(rt, scratch, 900_000 + i)
     for i in range(n):
         started = time.perf_counter()
         with_ledger(rt, principal, i)
@@ -94,7 +103,7 @@ def one_at_a_time(rt: Runtime, n: int) -> None:
 def _writer(args: tuple[str, str, int, int, float]) -> tuple[list[float], float, float]:
     """A writer process: its latencies, and when its timed writes began and ended."""
     backend, org_id, start, count, go = args
-    rt = runtime(backend)
+    rt = runtime(backend, "writes")
     principal = Principal(SYSTEM_PRINCIPAL.actor, org_id)
     with_ledger(rt, principal, start - 1)  # connect and load the key first
     while time.time() < go:  # every writer starts at once, after all have started up
@@ -138,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-writer", type=int, default=50)
     args = parser.parse_args(argv)
     apply_dashboard_limits()
-    rt = runtime(args.backend)
-    print(f"backend: {args.backend}")
+    rt = prepare(args.backend, "writes")
+    print(f"backend: {args.backend}; load {load()}")
     one_at_a_time(rt, args.writes)
     if args.backend == "postgresql":
         concurrent(rt, args.backend, args.per_writer)
