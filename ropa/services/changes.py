@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ropa.domain import validation
 from ropa.domain.instants import parse_instant
@@ -28,9 +28,12 @@ from ropa.errors import (
 from ropa.services import idempotency
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.runtime import Runtime
+from ropa.store.group_commit import Job
 from ropa.store.ledger_store import Receipt
 from ropa.store.tables import TABLE_BY_TYPE, VersionedRecord, snake
 from ropa.store.write_path import Transaction
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,23 @@ def open_transaction(
         idempotency=idempotency.record_for(org_id),
         ts=ts,
     )
+
+
+def run_change(
+    rt: Runtime, principal: Principal, org_id: str, body: Callable[[Transaction], T]
+) -> tuple[T, list[Receipt]]:
+    """Apply `body` in a transaction of the write path and commit: its value and receipts.
+
+    Concurrent changes to one organisation are grouped into one transaction and one
+    checkpoint (`ropa.store.group_commit`), each with its own receipt and its own error.
+    A change at an explicit instant (`recorded_at`) is written alone.
+    """
+    if _recorded_at.get() is not None:
+        with open_transaction(rt, principal, org_id) as tx:
+            value = body(tx)
+            return value, tx.commit()
+    job = Job(principal.actor, body, idempotency.record_for(org_id))
+    return rt.writes.run(org_id, rt.signing_key(), job)
 
 
 def new_id() -> str:
@@ -216,10 +236,12 @@ def create_record(
     org_id = principal.org_id or ""
     authorize(principal, action, org_id)
     state = new_state(entity_type, data)
-    with open_transaction(rt, principal, org_id) as tx:
+
+    def body(tx: Transaction) -> None:
         references(tx, state)
         tx.create(TABLE_BY_TYPE[entity_type], op, state)
-        receipts = tx.commit()
+
+    _, receipts = run_change(rt, principal, org_id, body)
     return Change(state, single(receipts, state["id"]), entity_type)
 
 
@@ -239,20 +261,23 @@ def update_record(
     set, or a function from the current state to the new one. No change, no entry."""
     org_id = principal.org_id or ""
     authorize(principal, action, org_id)
-    with open_transaction(rt, principal, org_id) as tx:
+
+    def body(tx: Transaction) -> dict[str, Any]:
         row = existing(tx, entity_type, record_id)
         before = row.to_state()
-        if callable(change):
-            after = change(dict(before))
-            change = {k: v for k, v in after.items() if before.get(k) != v}
-        state = patched(row, change)
+        fields = change
+        if callable(fields):
+            after = fields(dict(before))
+            fields = {k: v for k, v in after.items() if before.get(k) != v}
+        state = patched(row, fields)
         if transition is not None:
             transition(before, state)
-        if state == before:
-            return Change(state, None, entity_type)
-        references(tx, state)
-        tx.update(row, op, state)
-        receipts = tx.commit()
+        if state != before:
+            references(tx, state)
+            tx.update(row, op, state)
+        return state
+
+    state, receipts = run_change(rt, principal, org_id, body)
     return Change(state, single(receipts, record_id), entity_type)
 
 
@@ -267,9 +292,12 @@ def delete_record(
     """The common shape of a use case that removes a record (its history stays)."""
     org_id = principal.org_id or ""
     authorize(principal, action, org_id)
-    with open_transaction(rt, principal, org_id) as tx:
+
+    def body(tx: Transaction) -> dict[str, Any]:
         row = existing(tx, entity_type, record_id)
         before = row.to_state()
         tx.delete(row, op)
-        receipts = tx.commit()
+        return before
+
+    before, receipts = run_change(rt, principal, org_id, body)
     return Change(before, single(receipts, record_id), entity_type)

@@ -22,8 +22,8 @@ from ropa.services.access import Action, Principal, authorize
 from ropa.services.changes import (
     Change,
     new_state,
-    open_transaction,
     patched,
+    run_change,
     single,
     update_record,
 )
@@ -38,21 +38,22 @@ def register_processor(rt: Runtime, principal: Principal, data: dict[str, Any]) 
     authorize(principal, Action.WRITE_RECORDS, org_id)
     data = dict(data)
     allow_duplicate = bool(data.pop("allowDuplicate", False))
-    with open_transaction(rt, principal, org_id) as tx:
+    def body(tx: Transaction) -> dict[str, Any]:
         ref = data.get("externalRef")
         match = tx.current_where(Processor, external_ref=ref) if ref else []
         if match:
             row = match[0]
             state = patched(row, data)
-            if state == row.to_state():
-                return Change(state, None, "Processor")
-            tx.update(row, "registerProcessor", state)
-        else:
-            state = new_state("Processor", {"status": "ACTIVE", **data})
-            if not allow_duplicate:
-                _refuse_duplicate(tx, state)
-            tx.create(Processor, "registerProcessor", state)
-        receipts = tx.commit()
+            if state != row.to_state():
+                tx.update(row, "registerProcessor", state)
+            return state
+        state = new_state("Processor", {"status": "ACTIVE", **data})
+        if not allow_duplicate:
+            _refuse_duplicate(tx, state)
+        tx.create(Processor, "registerProcessor", state)
+        return state
+
+    state, receipts = run_change(rt, principal, org_id, body)
     return Change(state, single(receipts, state["id"]), "Processor")
 
 

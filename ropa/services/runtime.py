@@ -17,6 +17,7 @@ from ropa.config import Settings
 from ropa.errors import ConfigurationError
 from ropa.ledger import keys
 from ropa.store.database import Database
+from ropa.store.group_commit import GroupCommitter
 from ropa.store.migrate import schema_problem
 
 # (inode, size, mtime in ns) of the key file the loaded key came from
@@ -31,6 +32,8 @@ class Runtime:
         self._stamp: _Stamp | None = None
         self._lock = threading.Lock()
         self._schema_ready = False
+        # concurrent changes to one organisation, grouped into one transaction each
+        self.writes = GroupCommitter(self.db, settings.ledger_prefix)
 
     @property
     def schema_ready(self) -> bool:

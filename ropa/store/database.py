@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlmodel import Session, create_engine
 
 from ropa.errors import UnavailableError
@@ -107,20 +108,28 @@ class Database:
         return Session(bind=bind, expire_on_commit=False, autoflush=False)
 
     @contextmanager
-    def pipeline(self, conn: Connection) -> Iterator[None]:
-        """Statements sent inside go out together, without waiting for each answer.
+    def pipelined_commit(self, conn: Connection) -> Iterator[None]:
+        """The statements sent inside, then COMMIT, go out together: one round trip.
 
         libpq's pipeline mode on PostgreSQL (psycopg 3), for statements whose results are
-        not read (inserts, updates, COMMIT); the first error is raised at the sync, and
-        nothing after it runs. SQLite is in process: nothing to gain, nothing changes.
+        not read (inserts, updates); the first error stops the rest, COMMIT included, and
+        is raised as SQLAlchemy raises it. The caller's `commit()` afterwards then finds
+        nothing left to commit, and only then returns the connection to the pool. SQLite
+        is in process: nothing to gain, so nothing changes (the caller commits).
         """
         if self.is_sqlite:
             yield
             return
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.pipeline():
-            yield
+        try:
+            with raw.pipeline():
+                yield
+                raw.commit()
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, psycopg.Error, hide_parameters=True
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Select, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, col
 
 from ropa.errors import (
@@ -175,12 +176,19 @@ class Transaction:
         if note is None:
             self.session.rollback()
             return []
-        receipts = [ledger_store.receipt(e, note) for e in self.entries]
+        receipts = [self.receipt(e, note) for e in self.entries]
         if self.idempotency is not None:
-            self.idempotency.receipts = [asdict(r) for r in receipts]
-            self.add_registry_row(self.idempotency)
+            self.keep_idempotency(self.idempotency, receipts)
         self.finish()
         return receipts
+
+    def receipt(self, entry: EntryRow, note: str) -> Receipt:
+        return ledger_store.receipt(entry, note)
+
+    def keep_idempotency(self, record: IdempotencyKey, receipts: list[Receipt]) -> None:
+        """A retried request's key, committed with the change it made."""
+        record.receipts = [asdict(r) for r in receipts]
+        self.add_registry_row(record)
 
     def seal(self) -> str | None:
         """Sign the checkpoint of everything appended (None: nothing was)."""
@@ -198,10 +206,10 @@ class Transaction:
         assert self.head is not None
         try:
             conn = self.session.connection()
-            with self.db.pipeline(conn):
+            with self.db.pipelined_commit(conn):
                 self._send()
                 ledger_store.store_head(conn, self.head, new=self._new_head)
-                self.session.commit()
+            self.session.commit()
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
 
@@ -229,7 +237,7 @@ class Transaction:
         The rows come back detached: a change to one is never written by itself.
         """
         try:
-            self.flush()
+            self._send_for(stmt)
             rows = list(self.session.execute(stmt).scalars())
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
@@ -240,7 +248,7 @@ class Transaction:
     def read_rows(self, stmt: Select[*tuple[Any, ...]]) -> list[Any]:
         """Plain rows (not records) of a select of columns, with this transaction's changes."""
         try:
-            self.flush()
+            self._send_for(stmt)
             return list(self.session.connection().execute(stmt))
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
@@ -250,6 +258,15 @@ class Transaction:
         if self._inserts or self._closes or self._ledger:
             self.flushes += 1
             self._send()
+
+    def _send_for(self, stmt: Select[Any]) -> None:
+        """Send the pending versions of the record tables `stmt` reads, and only those:
+        the ledger's rows wait for the commit, so a group's changes share its statements."""
+        reads = {t.name for t in find_tables(stmt)}
+        tables = {t for t in (*self._inserts, *self._closes) if t.__tablename__ in reads}
+        if tables:
+            self.flushes += 1
+            self._send(tables)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -335,10 +352,16 @@ class Transaction:
             {"b_id": row.id, "b_from": row.valid_from, "b_to": seq}
         )
 
-    def _send(self) -> None:
-        """The pending rows, a multi-row statement per table: closes before inserts."""
+    def _send(self, only: set[type[VersionedRecord]] | None = None) -> None:
+        """The pending rows, a multi-row statement per table: closes before inserts.
+
+        `only`: just the versions of these record tables (the ledger's rows stay pending).
+        """
         conn = self.session.connection()
-        for table, params in self._closes.items():
+        for table in list(self._closes):
+            if only is not None and table not in only:
+                continue
+            params = self._closes.pop(table)
             t = table.__table__  # type: ignore[attr-defined]
             conn.execute(
                 update(t)
@@ -350,12 +373,15 @@ class Transaction:
                 .values(valid_to=bindparam("b_to")),
                 params,
             )
-        self._closes.clear()
-        for table, rows in self._inserts.items():
+        for table in list(self._inserts):
+            if only is not None and table not in only:
+                continue
+            rows = self._inserts.pop(table)
             conn.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
-        self._inserts.clear()
-        self._unsent.clear()
-        ledger_store.write(conn, self._ledger)
+            for row in rows:
+                self._unsent.pop((table, row["id"]), None)
+        if only is None:
+            ledger_store.write(conn, self._ledger)
 
     def _allow(self, obj: object) -> None:
         self.session.info[_ALLOWED].add(id(obj))
