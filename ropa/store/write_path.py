@@ -209,6 +209,7 @@ class Transaction:
             with self.db.pipelined_commit(conn):
                 self._send()
                 ledger_store.store_head(conn, self.head, new=self._new_head)
+                self.session.flush()  # the registry rows (an Idempotency-Key), before COMMIT
             self.session.commit()
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
