@@ -13,7 +13,7 @@ reportBreach, updateBreach.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,3 +127,77 @@ def _apply(
     if state != row.to_state():
         tx.update(row, step.op, state)
         touched.add(step.record_id)
+
+
+# --- an import file: one change a line (JSON Lines) ------------------------------------
+
+
+def step_from_json(obj: Any) -> Step:
+    """A step from one line of an import file: {"op", "data", "id" (updates), "newId"}."""
+    if not isinstance(obj, dict):
+        raise ValidationError(FieldError("line", "a JSON object per line"))
+    unknown = sorted(set(obj) - {"op", "data", "id", "newId"})
+    if unknown:
+        raise ValidationError([FieldError(k, "unknown member") for k in unknown])
+    op, data = obj.get("op"), obj.get("data", {})
+    if not isinstance(op, str) or op not in _OPS:
+        raise ValidationError(FieldError("op", f"one of {', '.join(_OPS)}"))
+    if not isinstance(data, dict):
+        raise ValidationError(FieldError("data", "an object: the use case's input"))
+    for name in ("id", "newId"):
+        if obj.get(name) is not None and not isinstance(obj[name], str):
+            raise ValidationError(FieldError(name, "a record id (UUID text)"))
+    creates = _OPS[op][1]
+    if not creates and obj.get("id") is None:
+        raise ValidationError(FieldError("id", f"{op} names the record it changes"))
+    return Step(op, data, record_id=obj.get("id"), new_id=obj.get("newId"))
+
+
+@dataclass(frozen=True)
+class ImportFailure(Exception):
+    """A batch refused: nothing of it was written; the batches before it were."""
+
+    line: int  # the first line of the refused batch
+    imported: int  # lines written before it
+    cause: Exception
+
+
+def import_lines(
+    rt: Runtime,
+    principal: Principal,
+    lines: Iterable[tuple[int, Step]],
+    *,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Import numbered steps `batch` at a time, each batch one transaction (one checkpoint).
+
+    Returns the number of entries written. A refused batch raises ImportFailure naming its
+    first line: the batches before it are committed, it and those after are not.
+    """
+    written, done, pending, first = 0, 0, [], 0
+    for number, step in lines:
+        if not pending:
+            first = number
+        pending.append(step)
+        if len(pending) >= batch:
+            written += _import_batch(rt, principal, pending, first, done)
+            done += len(pending)
+            pending = []
+            if progress is not None:
+                progress(done)
+    if pending:
+        written += _import_batch(rt, principal, pending, first, done)
+        done += len(pending)
+        if progress is not None:
+            progress(done)
+    return written
+
+
+def _import_batch(
+    rt: Runtime, principal: Principal, steps: list[Step], first: int, done: int
+) -> int:
+    try:
+        return len(import_changes(rt, principal, steps))
+    except (ValidationError, NotFoundError) as exc:
+        raise ImportFailure(first, done, exc) from None

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import JSON, Engine, Table, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlmodel import Session, create_engine
@@ -46,6 +46,7 @@ class Database:
         # JSON columns are most of a record: decode them in C (a page of 1,000 activities
         # holds 14,000 JSON values)
         engine_kw.setdefault("json_deserializer", orjson.loads)
+        engine_kw.setdefault("json_serializer", _json_text)
         if self.is_sqlite:
             engine_kw.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         else:
@@ -131,8 +132,35 @@ class Database:
                 None, None, exc, psycopg.Error, hide_parameters=True
             ) from None
 
+    def copy_rows(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
+        """Insert `rows` into `table` with COPY (PostgreSQL); False where there is none.
+
+        For hundreds of rows at once (an import): COPY skips the statement's per-row
+        parameter handling. JSON columns are sent as their text, as the engine encodes
+        them; the server parses every value into its column's type.
+        """
+        if self.is_sqlite or not rows:
+            return False
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        names = list(rows[0])
+        as_json = [isinstance(table.c[n].type, JSON) for n in names]
+        columns = ", ".join(f'"{n}"' for n in names)
+        with raw.cursor().copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([
+                    _json_text(row[n]) if j and row[n] is not None else row[n]
+                    for n, j in zip(names, as_json, strict=True)
+                ])
+        return True
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text, encoded in C (an import writes thousands of them a second)."""
+    return orjson.dumps(value).decode()
 
 
 def _global_id(type_name: str, record_id: str | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,8 +153,12 @@ def seal(
     return note
 
 
-def write(conn: Connection, pending: Pending) -> None:
-    """Send the pending ledger rows: one multi-row statement per table."""
+def write(
+    conn: Connection,
+    pending: Pending,
+    copy: Callable[[Connection, Any, list[dict[str, Any]]], bool] | None = None,
+) -> None:
+    """Send the pending ledger rows: one multi-row statement per table (or `copy`)."""
     tables: tuple[tuple[Any, list[dict[str, Any]]], ...] = (
         (LedgerEntry.__table__, pending.entries),  # type: ignore[attr-defined]
         (LedgerNode.__table__, pending.nodes),  # type: ignore[attr-defined]
@@ -162,7 +166,8 @@ def write(conn: Connection, pending: Pending) -> None:
     )
     for table, rows in tables:
         if rows:
-            conn.execute(insert(table), rows)
+            if copy is None or not copy(conn, table, rows):
+                conn.execute(insert(table), rows)
             rows.clear()
 
 

@@ -19,6 +19,7 @@ migration installs triggers that refuse UPDATE and DELETE on them. So is `ledger
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, ClassVar
 
@@ -36,6 +37,7 @@ INSTANT_LEN = 27
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@functools.cache
 def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 

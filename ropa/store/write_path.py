@@ -53,6 +53,7 @@ R = TypeVar("R", bound=VersionedRecord)
 log = logging.getLogger("ropa.store")
 
 _ALLOWED = "ropa_write_path_objects"
+COPY_FROM = 200  # entries in one commit from which rows are sent with COPY (PostgreSQL)
 _GUARDED = (
     VersionedRecord,
     LedgerEntry,
@@ -206,6 +207,8 @@ class Transaction:
         assert self.head is not None
         try:
             conn = self.session.connection()
+            if len(self.entries) >= COPY_FROM:
+                self._send(copy=True)  # COPY cannot be pipelined: before the pipeline
             with self.db.pipelined_commit(conn):
                 self._send()
                 ledger_store.store_head(conn, self.head, new=self._new_head)
@@ -353,10 +356,11 @@ class Transaction:
             {"b_id": row.id, "b_from": row.valid_from, "b_to": seq}
         )
 
-    def _send(self, only: set[type[VersionedRecord]] | None = None) -> None:
+    def _send(self, only: set[type[VersionedRecord]] | None = None, *, copy: bool = False) -> None:
         """The pending rows, a multi-row statement per table: closes before inserts.
 
         `only`: just the versions of these record tables (the ledger's rows stay pending).
+        `copy`: inserts with COPY where the database has it (an import's thousands of rows).
         """
         conn = self.session.connection()
         for table in list(self._closes):
@@ -378,11 +382,13 @@ class Transaction:
             if only is not None and table not in only:
                 continue
             rows = self._inserts.pop(table)
-            conn.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+            t = table.__table__  # type: ignore[attr-defined]
+            if not (copy and self.db.copy_rows(conn, t, rows)):
+                conn.execute(insert(t), rows)
             for row in rows:
                 self._unsent.pop((table, row["id"]), None)
         if only is None:
-            ledger_store.write(conn, self._ledger)
+            ledger_store.write(conn, self._ledger, self.db.copy_rows if copy else None)
 
     def _allow(self, obj: object) -> None:
         self.session.info[_ALLOWED].add(id(obj))
