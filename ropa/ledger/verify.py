@@ -516,7 +516,6 @@ def verify_bundle(
             Check.ANCHOR_LAG, "a maximum anchor lag needs the TSA certificates (--tsa-cert)"
         )
     replay = _Replay(first_key)
-    first_key_hint = (first_key.key_id, first_key.public_key)
     anchor_check = anchor_checks.AnchorChecks(bundle, tsa_roots, max_anchor_lag)
     replay.anchored_sizes = anchor_check.wanted_sizes
     replay.anchors = anchor_check if replay.anchored_sizes else None  # no cost without
@@ -531,7 +530,8 @@ def verify_bundle(
     # reads of a quarter of a chunk's bytes or so, within 64 KiB to 1 MiB
     block = min(1 << 20, max(1 << 16, lines * 256))
     pipeline = _Pipeline(workers or os.cpu_count() or 1, bundle)
-    hints: dict[bytes, tuple[bytes, bytes]] = {first_key.public_key: first_key_hint}
+    # public key -> (key id, public key): the keys the workers may verify under
+    hints = {first_key.public_key: (first_key.key_id, first_key.public_key)}
     try:
         with (
             open(bundle / files.ENTRIES, "rb") as entries,
