@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.ledger                      # PostgreSQL
     .venv/bin/python -m bench.ledger --backend sqlite
+    .venv/bin/python -m bench.ledger --only verify        # only part 1
     (needs `python -m bench.generate --ledger` first: the organisation bench-ledger)
 
 1. The machine's raw PyNaCl verify rate, one core, measured in this run, times the cores:
@@ -196,15 +197,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--chunks", action="store_true", help="tune the verifier's chunks")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--only", choices=["proofs", "asof", "verify"], action="append",
+                        help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
+    parts = set(args.only or ["proofs", "asof", "verify"])
+    if args.skip_verify:
+        parts.discard("verify")
     apply_dashboard_limits()
     rt = runtime(args.backend, "ledger")
-    if args.backend == "postgresql":
+    if args.backend == "postgresql" and parts - {"verify"}:
         analyze(database_url(args.backend, "ledger"))
     print(f"backend: {args.backend}; organisation {SLUG}; load: {load()}")
-    proof_figures(rt, args.samples)
-    as_of_figures(rt, args.runs)
-    if not args.skip_verify:
+    if "proofs" in parts:
+        proof_figures(rt, args.samples)
+    if "asof" in parts:
+        as_of_figures(rt, args.runs)
+    if "verify" in parts:
         verify_figures(rt, args.backend, args.chunks)
     rt.db.dispose()
     print(f"load after: {load()}")

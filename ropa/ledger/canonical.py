@@ -13,10 +13,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 __all__ = [
-    "MAX_SAFE_INTEGER", "NotUnicodeError", "canonical", "format_ts", "is_canonical",
+    "MAX_SAFE_INTEGER", "NotUnicodeError", "canonical", "canonical_value", "format_ts",
+    "is_canonical",
     "parse_json", "parse_ts",
 ]
 
@@ -92,6 +94,30 @@ def _check_value(obj: Any) -> bool:
 
 
 _ASTRAL = re.compile(rb"[\xf0-\xff]")
+# In compact JSON a number follows a member name (`":`), `,` or `[`, or starts the text.
+# With every digit and minus sign read as 0 and `[` as `,`, two searches find each one
+# (and, inside strings, a few look-alikes that only send a line to the slower check).
+_NUMBER_CHARS = bytes.maketrans(b"-123456789[", b"0000000000,")
+_NUMBER_AFTER = (b'":0', b",0")
+_PLAIN_INTEGER = re.compile(rb"0{1,15}(?![0.eE])")  # at most 15 characters, no fraction
+
+
+def _plain_numbers(data: bytes) -> bool:
+    """True when every number in the compact JSON `data` is an integer of at most 15
+    digits (so |n| < 2^53); False when not certain."""
+    if data[:1] in _NUMBER_START:
+        return False
+    zeros = data.translate(_NUMBER_CHARS)
+    for after in _NUMBER_AFTER:
+        at = zeros.find(after)
+        while at >= 0:
+            if _PLAIN_INTEGER.match(zeros, at + len(after) - 1) is None:
+                return False
+            at = zeros.find(after, at + len(after))
+    return True
+
+
+_NUMBER_START = b"-0123456789"  # (and b"" is in it: the empty text too)
 
 
 def _safe_int(text: str) -> int:
@@ -112,16 +138,34 @@ def is_canonical(data: bytes) -> bool:
     and text outside the Basic Multilingual Plane (where member order could differ from
     RFC 8785's UTF-16 order) is left to the exact check.
     """
-    if _ASTRAL.search(data) is not None:
-        return False
+    return canonical_value(data)[0]
+
+
+def canonical_value(data: bytes) -> tuple[bool, Any]:
+    """`(True, value)` when `data` is certainly the RFC 8785 bytes of the ledger JSON
+    `value`, as `is_canonical` decides; `(False, None)` when not certain. One parse
+    serves both the check and the reader of the value."""
+    if not data.isascii() and _ASTRAL.search(data) is not None:
+        return False, None
+    if _plain_numbers(data):
+        # No float and no integer of 16 digits or more (|n| < 10^15 < 2^53): orjson reads
+        # and writes every other value exactly as the standard library does, and writes
+        # the BMP strings and member order of the RFC 8785 form. ~4x faster.
+        try:
+            value = orjson.loads(data)
+            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data:
+                return True, value
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # the standard library says why below, or the exact check does
     try:
         value = json.loads(
             data, parse_float=_no_float, parse_int=_safe_int, parse_constant=_no_constant
         )
         again = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return again.encode("utf-8") == data
+        same = again.encode("utf-8") == data
     except (ValueError, TypeError, RecursionError):  # UnicodeError is a ValueError
-        return False
+        return False, None
+    return (True, value) if same else (False, None)
 
 
 def _no_float(text: str) -> Any:

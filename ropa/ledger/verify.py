@@ -1,9 +1,9 @@
 """Offline verification of an export bundle: the checks of LEDGER-SPEC §7.
 
-`verify_bundle` streams `entries.jsonl` and `signatures.jsonl` line by line; what it
-holds does not grow with the ledger beyond the replayed live state (one digest per live
-record), the Merkle frontier (O(log n) hashes) and a bounded window of lines waiting for
-their signature checks. The checks, numbered as in the comments below:
+`verify_bundle` reads `entries.jsonl` and `signatures.jsonl` in large blocks, cut into
+chunks of paired lines; what it holds does not grow with the ledger beyond the replayed
+live state (one digest per live record), the Merkle frontier (O(log n) hashes) and a few
+chunks in flight. The checks, numbered as in the comments below:
 
     per entry, in seq order
      (1) the line is canonical JCS (RFC 8785) and the entry has exactly the §2 members
@@ -27,39 +27,35 @@ Checkpoints are read as C2SP tlog-checkpoint notes: extension lines after the th
 signature lines by keys the verifier does not know (witness cosignatures) are ignored.
 
 The first failure is raised as one `VerificationError` naming the check and the seq.
-Checks (1) and (3) are the expensive ones (pure-Python JCS, Ed25519); they run in worker
-processes over chunks of lines, and a failure found there is reported only after every
-earlier entry passed all its checks, so the error is the same with one worker or many.
+Everything that needs no order (parsing, canonical JCS, entry format, leaf hashes,
+Ed25519, fingerprints of the states: verify_workers.py) runs in worker processes over
+chunks; the main process replays their compact facts in seq order and judges what needs
+order (key in force, rotations, origin, ts order, chained states, the Merkle tree). A
+failure a worker finds is reported only after every earlier entry passed all its checks,
+so the error is the same with one worker or many.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import multiprocessing
 import os
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import cryptography.x509
-import nacl.exceptions
-import nacl.signing
 
 from ropa.errors import VerificationError
 from ropa.ledger import bundle as files
 from ropa.ledger import verify_anchors as anchor_checks
-from ropa.ledger.canonical import canonical, is_canonical, parse_json, parse_ts
+from ropa.ledger.canonical import canonical, parse_json
 from ropa.ledger.checkpoint import Checkpoint, parse_checkpoint
-from ropa.ledger.entry import MEMBERS, ROTATE_OP, SIGNING_KEY_TYPE, VERSION
+from ropa.ledger.entry import ROTATE_OP
 from ropa.ledger.keys import ENTRY_CONTEXT, Verifier
 from ropa.ledger.merkle import (
     EMPTY_ROOT,
@@ -67,56 +63,30 @@ from ropa.ledger.merkle import (
     append_nodes,
     consistency_nodes,
     consistency_proof,
-    leaf_hash,
+    node_hash,
     root_from_frontier,
     verify_consistency,
 )
 from ropa.ledger.note import parse_note, verify_note
+from ropa.ledger.verify_workers import (
+    RANK,
+    Check,
+    ChunkResult,
+    Facts,
+    Failure,
+    Hints,
+    check_chunk,
+    check_ranges,
+    fingerprint,
+)
 
 __all__ = ["Check", "VerifyReport", "verify_bundle"]
 
 MAX_LINE = 16 * 1024 * 1024  # a longer line is refused rather than read into memory
-DEFAULT_CHUNK = 2048
-
-
-class Check(StrEnum):
-    """The `check` a VerificationError names."""
-
-    BUNDLE = "bundle"
-    CANONICAL = "canonical JCS"
-    FORMAT = "entry format"
-    LEAF_HASH = "leaf hash"
-    SIGNATURE = "signature"
-    SEQ = "seq"
-    ORIGIN = "origin"
-    TS = "ts"
-    CHAIN = "chained states"
-    ROOT = "Merkle root"
-    CHECKPOINT_SIGNATURE = "checkpoint signature"
-    KEYS = "keys.txt"
-    STATE = "state.json"
-    CONSISTENCY = "consistency proof"
-    LIVE = "live database"
-    ANCHOR_CHECKPOINT = anchor_checks.ANCHOR_CHECKPOINT
-    ANCHOR_ORIGIN = anchor_checks.ANCHOR_ORIGIN
-    ANCHOR_ROOT = anchor_checks.ANCHOR_ROOT
-    ANCHOR_IMPRINT = anchor_checks.ANCHOR_IMPRINT
-    ANCHOR_SIGNATURE = anchor_checks.ANCHOR_SIGNATURE
-    ANCHOR_LAG = anchor_checks.ANCHOR_LAG
-
-
-# Per-entry checks in the order they are judged, for reporting the first failure.
-_RANK = {
-    Check.BUNDLE: 0,
-    Check.CANONICAL: 1,
-    Check.FORMAT: 1,
-    Check.LEAF_HASH: 2,
-    Check.SIGNATURE: 3,
-    Check.SEQ: 4,
-    Check.ORIGIN: 5,
-    Check.TS: 6,
-    Check.CHAIN: 7,
-}
+DEFAULT_CHUNK = 1024  # lines per chunk a worker checks
+CHUNK_BYTES = 4 * 1024 * 1024  # and at most this many bytes of entries (but one line)
+MAX_HINTS = 64  # keys hinted to the workers; more only means more checks in order
+_ROTATION_MARK = f'"op":"{ROTATE_OP}"'.encode()
 
 
 @dataclass(frozen=True)
@@ -133,63 +103,140 @@ class VerifyReport:
     anchors: anchor_checks.AnchorReport | None = None
 
 
-# -- the worker side: checks (1) canonical form and (3) signatures ------------------------
-
-# (seq, line without its newline, claimed leaf hash, signature, public key); the last three
-# are None when the main process already knows the signature line is unusable.
-_Item = tuple[int, bytes, bytes | None, bytes | None, bytes | None]
-# (seq, check, message)
-_Failure = tuple[int, str, str]
+# -- reading: both files in large blocks, cut into chunks of paired lines -----------------
 
 
-def _check_chunk(items: list[_Item]) -> _Failure | None:
-    """The first failure of checks (1) and (3) in a chunk, in seq order."""
-    keys: dict[bytes, nacl.signing.VerifyKey] = {}
-    for seq, body, leaf, signature, public in items:
-        # (1) re-canonicalise and compare bytes: the line must be its own JCS form (the
-        # quick C check settles almost every line; the exact one judges the rest)
-        if not is_canonical(body):
+class _LineReader:
+    """A file's lines, taken a chunk at a time from large reads."""
+
+    def __init__(self, file: BinaryIO, block: int) -> None:
+        self._file = file
+        self._block = block
+        self._buf = bytearray()  # appending and cutting the front are both cheap
+        self._eof = False
+        self.position = 0  # in the file, of the next line to take
+
+    def _more(self) -> bool:
+        if not self._eof:
+            data = self._file.read(self._block)
+            if data:
+                self._buf += data
+                return True
+            self._eof = True
+        return False
+
+    def take(self, lines: int, max_bytes: int) -> tuple[bytes, int, str]:
+        """Up to `lines` lines (fewer once `max_bytes` are gathered): their bytes, their
+        number, and why it stopped: "more" (the limits), "eof", or "long" (the next line
+        is over MAX_LINE bytes). The last line of the file may lack its newline."""
+        buf = self._buf
+        end, n, state = 0, 0, "more"
+        while n < lines and end < max_bytes:
+            newline = buf.find(b"\n", end)
+            while newline < 0:
+                searched = len(buf)
+                if searched - end > MAX_LINE:
+                    state = "long"
+                    break
+                if not self._more():
+                    if searched > end:  # the last line, without its newline
+                        if searched - end > MAX_LINE:
+                            state = "long"
+                            break
+                        end, n = searched, n + 1
+                    state = "eof"
+                    break
+                newline = buf.find(b"\n", searched)
+            if newline < 0:
+                break
+            if newline + 1 - end > MAX_LINE:
+                state = "long"
+                break
+            end, n = newline + 1, n + 1
+        taken = bytes(buf[:end])
+        del buf[:end]
+        self.position += end
+        return taken, n, state
+
+    def at_end(self) -> bool:
+        return not self._buf and not self._more()
+
+
+@dataclass
+class _Chunk:
+    first: int  # seq of its first line
+    entries: bytes
+    signatures: bytes
+    size: int  # lines
+    entries_at: int = 0  # where its bytes start in each file
+    signatures_at: int = 0
+    ending: str | None = None  # a check (BUNDLE) failure at seq first + size
+    last: bool = False  # nothing follows
+    hints: Hints = ()
+
+
+def _chunks(entries: BinaryIO, signatures: BinaryIO, lines: int, block: int) -> Iterator[_Chunk]:
+    """The paired lines of both files, `lines` at a time, then how they end."""
+    readers = _LineReader(entries, block), _LineReader(signatures, block)
+    first = 0
+    while True:
+        entries_at, signatures_at = readers[0].position, readers[1].position
+        ebytes, n, estate = readers[0].take(lines, max(CHUNK_BYTES, block))
+        sbytes, m, sstate = readers[1].take(n, 1 << 62)
+        chunk = _Chunk(first, ebytes, sbytes, n, entries_at, signatures_at)
+        if m < n:  # signatures.jsonl ends (or holds an overlong line) first
+            cut = 0
+            for _ in range(m):
+                cut = ebytes.index(b"\n", cut) + 1
+            chunk.entries, chunk.size = ebytes[:cut], m
+            chunk.ending = (
+                "entries.jsonl has more lines than signatures.jsonl"
+                if sstate == "eof"
+                else f"a line is over {MAX_LINE} bytes"
+            )
+        elif estate == "eof":
+            if not readers[1].at_end():
+                chunk.ending = "signatures.jsonl has more lines than entries.jsonl"
+            else:
+                chunk.last = True
+        elif estate == "long":
+            chunk.ending = (
+                "entries.jsonl has more lines than signatures.jsonl"
+                if readers[1].at_end()
+                else f"a line is over {MAX_LINE} bytes"
+            )
+        if chunk.ending is not None:
+            chunk.last = True
+        yield chunk
+        if chunk.last:
+            return
+        first += n
+
+
+def _rotation_hints(chunk: bytes) -> Iterator[Verifier]:
+    """The keys the rotations in a chunk name, read without any check: hints for the
+    workers, so that they verify the signatures after a rotation too."""
+    for line in chunk.split(b"\n"):
+        if _ROTATION_MARK in line:
             try:
-                again = canonical(parse_json(body))
-            except (ValueError, TypeError, RecursionError) as err:
-                return seq, Check.CANONICAL.value, f"not ledger JSON: {err}"
-            if again != body:
-                return seq, Check.CANONICAL.value, "the line is not in RFC 8785 canonical form"
-        # (3) Ed25519 over the context string and the leaf hash (LEDGER-SPEC §3)
-        if leaf is None or signature is None or public is None:
-            continue
-        key = keys.get(public)
-        if key is None:
-            key = keys[public] = nacl.signing.VerifyKey(public)
-        try:
-            key.verify(ENTRY_CONTEXT + leaf, signature)
-        except nacl.exceptions.BadSignatureError:
-            return seq, Check.SIGNATURE.value, "the signature does not verify under its key"
-    return None
+                yield Verifier.parse(str(json.loads(line)["after"]["verifierKey"]))
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+                continue
 
 
-class _Window:
-    """Lines waiting for checks (1) and (3): inline for small bundles, else a process pool."""
+class _Pipeline:
+    """Chunks checked in order: inline, or in a pool of worker processes kept busy ahead
+    of the main process, which replays their facts in order. A worker reads its chunk's
+    byte ranges from the files itself: megabytes through a pipe would keep it waiting."""
 
-    def __init__(self, workers: int, chunk_size: int) -> None:
+    def __init__(self, workers: int, bundle: Path) -> None:
+        self._paths = str(bundle / files.ENTRIES), str(bundle / files.SIGNATURES)
         self._workers = workers
-        self._chunk_size = chunk_size
-        self._chunk: list[_Item] = []
-        self._inflight: deque[Future[_Failure | None]] = deque()
         self._pool: ProcessPoolExecutor | None = None
-        self._chunks_done = 0
+        self._queue: deque[tuple[_Chunk, Future[ChunkResult] | None]] = deque()
 
-    def add(self, item: _Item) -> None:
-        self._chunk.append(item)
-
-    def full(self) -> bool:
-        return len(self._chunk) >= self._chunk_size
-
-    def submit(self) -> None:
-        """Check the pending chunk; call only once every entry in it passed checks (2)-(7)."""
-        chunk, self._chunk = self._chunk, []
-        # The first chunk runs inline: a pool only pays off for larger bundles.
-        if self._workers > 1 and self._chunks_done > 0 and self._pool is None:
+    def start(self, chunk: _Chunk) -> None:
+        if self._workers > 1 and self._pool is None and not chunk.last:
             try:
                 # spawn, not fork: safe whatever threads the caller runs
                 self._pool = ProcessPoolExecutor(
@@ -197,23 +244,33 @@ class _Window:
                 )
             except (OSError, ImportError, NotImplementedError):
                 self._workers = 1  # no process support here (e.g. no semaphores): go on inline
-        if self._pool is not None:
-            self._inflight.append(self._pool.submit(_check_chunk, chunk))
-            while len(self._inflight) > 2 * self._workers:
-                _raise(self._inflight.popleft().result())
-        else:
-            _raise(_check_chunk(chunk))
-        self._chunks_done += 1
+        future = None
+        if self._pool is not None and chunk.size:
+            future = self._pool.submit(
+                check_ranges,
+                chunk.first,
+                chunk.size,
+                (self._paths[0], chunk.entries_at, len(chunk.entries)),
+                (self._paths[1], chunk.signatures_at, len(chunk.signatures)),
+                chunk.hints,
+            )
+            chunk.entries = chunk.signatures = b""  # the worker reads them again
+        self._queue.append((chunk, future))
 
-    def first_failure(self) -> _Failure | None:
-        """Wait for everything queued; the earliest failure, if any."""
-        while self._inflight:
-            failure = self._inflight.popleft().result()
-            if failure is not None:
-                self._chunk.clear()
-                return failure
-        chunk, self._chunk = self._chunk, []
-        return _check_chunk(chunk) if chunk else None
+    def wanted(self) -> bool:
+        """Whether to read another chunk before replaying the oldest one."""
+        return len(self._queue) < (2 * self._workers if self._pool is not None else 1)
+
+    def __bool__(self) -> bool:
+        return bool(self._queue)
+
+    def next(self) -> tuple[_Chunk, ChunkResult]:
+        chunk, future = self._queue.popleft()
+        if future is not None:
+            return chunk, future.result()
+        if not chunk.size:
+            return chunk, ([], None)
+        return chunk, check_chunk(chunk.first, chunk.entries, chunk.signatures, chunk.hints)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -221,101 +278,7 @@ class _Window:
             self._pool = None
 
 
-def _raise(failure: _Failure | None) -> None:
-    if failure is not None:
-        seq, check, message = failure
-        raise VerificationError(Check(check), message, seq)
-
-
-# -- the main side: checks (1)-(7) that need order, then (8)-(12) --------------------------
-
-_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
-_HEX8 = re.compile(r"[0-9a-f]{8}", re.ASCII)
-
-
-def _fingerprint(state: Any) -> bytes:
-    """A digest that equals for equal JSON values (and tells `true` from `1`)."""
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).digest()
-
-
-@dataclass
-class _SignatureLine:
-    seq: Any
-    leaf: bytes | None
-    signature: bytes | None
-    key_id: bytes | None
-    problem: tuple[Check, str] | None
-
-
-def _parse_signature_line(line: bytes) -> _SignatureLine:
-    blank = _SignatureLine(None, None, None, None, None)
-    if not line.endswith(b"\n"):
-        blank.problem = (Check.CANONICAL, "the signatures.jsonl line does not end in a newline")
-        return blank
-    try:
-        obj = json.loads(line[:-1].decode("utf-8"))
-    except (ValueError, RecursionError):
-        blank.problem = (Check.CANONICAL, "the signatures.jsonl line is not JSON")
-        return blank
-    if not isinstance(obj, dict) or set(obj) != {"seq", "leafHash", "signature", "keyId"}:
-        blank.problem = (Check.FORMAT, "a signatures.jsonl line has exactly its four members")
-        return blank
-    parsed = _SignatureLine(obj["seq"], None, None, None, None)
-    leaf_text, sig_text, key_text = obj["leafHash"], obj["signature"], obj["keyId"]
-    if isinstance(leaf_text, str) and _HEX64.fullmatch(leaf_text):
-        parsed.leaf = bytes.fromhex(leaf_text)
-    if isinstance(key_text, str) and _HEX8.fullmatch(key_text):
-        parsed.key_id = bytes.fromhex(key_text)
-    if isinstance(sig_text, str):
-        try:
-            raw = base64.b64decode(sig_text, validate=True)
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) == 64 and base64.b64encode(raw).decode() == sig_text:
-            parsed.signature = raw
-    seq = obj["seq"]
-    if type(seq) is not int:
-        parsed.problem = (Check.SEQ, "the signatures.jsonl seq is not an integer")
-    elif parsed.leaf is None:
-        parsed.problem = (Check.LEAF_HASH, "leafHash is not 64 lowercase hex digits")
-    elif parsed.signature is None:
-        parsed.problem = (Check.SIGNATURE, "signature is not 64 bytes in padded base64")
-    elif parsed.key_id is None:
-        parsed.problem = (Check.SIGNATURE, "keyId is not 8 lowercase hex digits")
-    else:
-        expected = (
-            f'{{"keyId":"{key_text}","leafHash":"{leaf_text}",'
-            f'"seq":{seq},"signature":"{sig_text}"}}\n'
-        ).encode()
-        if line != expected:
-            parsed.problem = (Check.CANONICAL, "the signatures.jsonl line is not canonical JCS")
-    return parsed
-
-
-def _entry_format_problem(obj: Any) -> str | None:
-    if not isinstance(obj, dict) or set(obj) != MEMBERS:
-        return f"an entry is an object with exactly the members {', '.join(sorted(MEMBERS))}"
-    if type(obj["v"]) is not int or obj["v"] != VERSION:
-        return f"v is {VERSION}"
-    if type(obj["seq"]) is not int:
-        return "seq is an integer"
-    if not isinstance(obj["origin"], str) or not obj["origin"]:
-        return "origin is a non-empty string"
-    if not isinstance(obj["ts"], str):
-        return "ts is a string"
-    if not isinstance(obj["op"], str) or not obj["op"]:
-        return "op is a non-empty string"
-    for member, fields in (("actor", ("id", "role")), ("entity", ("type", "id"))):
-        value = obj[member]
-        if not isinstance(value, dict) or set(value) != set(fields):
-            return f"{member} has exactly the members {', '.join(fields)}"
-        if not all(isinstance(value[f], str) for f in fields):
-            return f"the members of {member} are strings"
-    for member in ("before", "after"):
-        if obj[member] is not None and not isinstance(obj[member], dict):
-            return f"{member} is an object or null"
-    return None
+# -- the main side: the checks that need order, then (8)-(12) ------------------------------
 
 
 class _Replay:
@@ -356,159 +319,120 @@ class _Replay:
                 return [old, new]
         return [key]
 
-    def step(self, eline: bytes, sline: bytes, window: _Window) -> None:
+    def chunk(self, chunk: _Chunk, result: ChunkResult) -> None:
+        """Replay a checked chunk in order; raise its first failure."""
+        facts, failure = result
+        last = len(facts) - 1
+        for index, entry_facts in enumerate(facts):
+            # the facts of a failing entry are the last ones, when it fails after check (3)
+            local = failure if index == last and failure is not None else None
+            if local is not None and local[0] != self.size:
+                local = None
+            self.entry(entry_facts, chunk.hints, local)
+        if failure is not None:
+            raise VerificationError(Check(failure[1]), failure[2], failure[0])
+        if chunk.ending is not None:
+            raise self.fail(Check.BUNDLE, chunk.ending)
+
+    def entry(self, facts: Facts, hints: Hints, local: Failure | None) -> None:
+        """The checks of one entry that need the entries before it; `local` is a failure
+        the worker found that ranks after check (3)."""
+        leaf, key_id, verified, rotation, origin, ts, record, before, after = facts
         seq = self.size
-        sig = _parse_signature_line(sline)
-        body = eline[:-1] if eline.endswith(b"\n") else eline
-        usable = sig.problem is None and sig.key_id == self.key.key_id
-        window.add(
-            (
-                seq,
-                body,
-                sig.leaf if usable else None,
-                sig.signature if usable else None,
-                self.key.public_key if usable else None,
-            )
-        )
+        key = self.key
 
-        # (1) canonical JCS: the worker compares bytes; here the line must at least be a
-        # newline-terminated UTF-8 JSON entry with exactly the members of §2
-        if not eline.endswith(b"\n"):
-            raise self.fail(Check.CANONICAL, "the entries.jsonl line does not end in a newline")
-        try:
-            entry = json.loads(body.decode("utf-8"))
-        except (ValueError, RecursionError) as err:
-            raise self.fail(Check.CANONICAL, f"the line is not UTF-8 JSON: {err}") from None
-        problem = _entry_format_problem(entry)
-        if problem is not None:
-            raise self.fail(Check.FORMAT, problem)
-        if sig.problem is not None and _RANK[sig.problem[0]] <= _RANK[Check.FORMAT]:
-            raise self.fail(*sig.problem)
-
-        # (2) the leaf hash of the line's bytes is the one signatures.jsonl states
-        leaf = leaf_hash(body)
-        if sig.problem is not None and sig.problem[0] is Check.LEAF_HASH:
-            raise self.fail(*sig.problem)
-        if sig.leaf != leaf:
-            raise self.fail(
-                Check.LEAF_HASH,
-                f"the line hashes to {leaf.hex()}, signatures.jsonl says "
-                f"{sig.leaf.hex() if sig.leaf else None}",
-            )
-
-        # (3) signed by the key in force (the worker verifies the signature itself); a
-        # rotation entry is signed by the old key and hands over from the next entry on
-        if sig.problem is not None and sig.problem[0] is Check.SIGNATURE:
-            raise self.fail(*sig.problem)
-        if sig.key_id != self.key.key_id:
-            assert sig.key_id is not None
-            retired_at = self.retired.get(sig.key_id)
+        # (3) signed by the key in force; a rotation entry is signed by the old key and
+        # hands over from the next entry on
+        if key_id != key.key_id:
+            if key_id is None:
+                raise self.fail(Check.SIGNATURE, "keyId is not 8 lowercase hex digits")
+            retired_at = self.retired.get(key_id)
             reason = (
-                f"key {sig.key_id.hex()} was retired by entry {retired_at}"
+                f"key {key_id.hex()} was retired by entry {retired_at}"
                 if retired_at is not None
-                else f"unknown key id {sig.key_id.hex()}"
+                else f"unknown key id {key_id.hex()}"
             )
-            raise self.fail(Check.SIGNATURE, f"{reason}; the key in force is {self.key.key_id_hex}")
-        next_key = self._rotation(entry)
+            raise self.fail(Check.SIGNATURE, f"{reason}; the key in force is {key.key_id_hex}")
+        # A worker verified it under the one hinted key with this id, or left it to us. (A
+        # signature that verified under another key cannot also verify under the key in
+        # force, short of breaking Ed25519.)
+        if isinstance(verified, int):
+            good = hints[verified][1] == key.public_key
+        else:
+            good = verified is None or key.verify(ENTRY_CONTEXT + leaf, verified)
+        if not good:
+            raise self.fail(Check.SIGNATURE, "the signature does not verify under its key")
+        next_key = None if rotation is None else self._rotation(rotation)
 
-        # (4) seq is gapless from 0, in both files
-        if entry["seq"] != seq:
-            raise self.fail(Check.SEQ, f"line {seq} of entries.jsonl holds seq {entry['seq']}")
-        if sig.seq != seq:
-            raise self.fail(Check.SEQ, f"line {seq} of signatures.jsonl holds seq {sig.seq}")
+        # (4) seq is gapless from 0, in both files (the worker compared)
+        if local is not None and RANK[Check(local[1])] <= RANK[Check.SEQ]:
+            raise VerificationError(Check(local[1]), local[2], seq)
 
         # (5) one ledger, one origin
         if self.origin is None:
-            self.origin = entry["origin"]
-        elif entry["origin"] != self.origin:
-            raise self.fail(
-                Check.ORIGIN, f"origin {entry['origin']!r} differs from {self.origin!r}"
-            )
+            self.origin = origin
+        elif origin != self.origin:
+            raise self.fail(Check.ORIGIN, f"origin {origin!r} differs from {self.origin!r}")
 
-        # (6) ts is well-formed and never earlier than the previous entry's; the fixed
-        # format makes string order time order
-        try:
-            parse_ts(entry["ts"])
-        except ValueError as err:
-            raise self.fail(Check.TS, str(err)) from None
-        if self.last_ts is not None and entry["ts"] < self.last_ts:
-            raise self.fail(Check.TS, f"ts {entry['ts']} is earlier than {self.last_ts}")
-        self.last_ts = entry["ts"]
+        # (6) ts is well-formed (the worker parsed it) and never earlier than the previous
+        # entry's; the fixed format makes string order time order
+        if local is not None:
+            raise VerificationError(Check(local[1]), local[2], seq)
+        if self.last_ts is not None and ts < self.last_ts:
+            raise self.fail(Check.TS, f"ts {ts} is earlier than {self.last_ts}")
+        self.last_ts = ts
 
         # (7) chained states: `before` is the record's last `after`, or null if none
-        record = (entry["entity"]["type"], entry["entity"]["id"])
         current = self.records.get(record)
-        before = entry["before"]
-        if (None if before is None else _fingerprint(before)) != current:
+        if before != current:
             expected = "null (no such record yet)" if current is None else "its last `after`"
             raise self.fail(Check.CHAIN, f"`before` of {record[0]} {record[1]} is not {expected}")
-        if entry["after"] is None:
+        if after is None:
             self.records.pop(record, None)
         else:
-            self.records[record] = _fingerprint(entry["after"])
+            self.records[record] = after
 
         # Every check of this entry passed: advance the key, the tree and the counters.
         if next_key is not None:
-            self.retired[self.key.key_id] = seq
-            self.rotations.append((seq + 1, self.key, next_key))
+            self.retired[key.key_id] = seq
+            self.rotations.append((seq + 1, key, next_key))
             self.key = next_key
             self.keys_used.append(next_key)
-        self.frontier, created = append_nodes(seq, leaf, self.frontier)
         if self.wanted:
+            self.frontier, created = append_nodes(seq, leaf, self.frontier)
             for level, index, value in created:
                 if (level, index) in self.wanted:
                     self.captured[(level, index)] = value
+        else:  # append_nodes in place, without the nodes it creates
+            frontier, node, size = self.frontier, leaf, seq
+            while size & 1:
+                node = node_hash(frontier.pop(), node)
+                size >>= 1
+            frontier.append(node)
         self.size += 1
         if self.size == self.kept_size:
             self.kept_root_here = root_from_frontier(self.size, self.frontier)
             self.kept_keys_here = self.keys_at(self.size)
         if self.anchors is not None:
-            self.anchors.entry(seq, entry["ts"])
+            self.anchors.entry(seq, ts)
             if self.size in self.anchored_sizes:
                 root_here = root_from_frontier(self.size, self.frontier)
                 self.anchors.capture(self.size, root_here, self.keys_at(self.size))
 
-    def _rotation(self, entry: dict[str, Any]) -> Verifier | None:
-        if entry["op"] != ROTATE_OP:
-            return None
-        after = entry["after"]
-        if entry["entity"]["type"] != SIGNING_KEY_TYPE:
-            raise self.fail(Check.SIGNATURE, f"a rotation's entity type is {SIGNING_KEY_TYPE}")
-        if not isinstance(after, dict) or set(after) != {"verifierKey", "previousKeyId"}:
-            raise self.fail(
-                Check.SIGNATURE, "a rotation's `after` holds verifierKey and previousKeyId"
-            )
-        if after["previousKeyId"] != self.key.key_id_hex:
+    def _rotation(self, rotation: tuple[str | None, Any, str]) -> Verifier:
+        problem, previous, verifier_key = rotation
+        if problem is not None:
+            raise self.fail(Check.SIGNATURE, problem)
+        if previous != self.key.key_id_hex:
             raise self.fail(
                 Check.SIGNATURE,
-                f"the rotation names previous key {after['previousKeyId']!r}, "
+                f"the rotation names previous key {previous!r}, "
                 f"but the key in force is {self.key.key_id_hex}",
             )
         try:
-            return Verifier.parse(str(after["verifierKey"]))
+            return Verifier.parse(verifier_key)
         except ValueError as err:
             raise self.fail(Check.SIGNATURE, f"the rotation's verifier key: {err}") from None
-
-
-def _lines(entries: BinaryIO, signatures: BinaryIO) -> Iterator[tuple[int, bytes, bytes]]:
-    position = 0
-    while True:
-        eline = entries.readline(MAX_LINE + 1)
-        sline = signatures.readline(MAX_LINE + 1)
-        if not eline and not sline:
-            return
-        if not eline:
-            raise VerificationError(
-                Check.BUNDLE, "signatures.jsonl has more lines than entries.jsonl", position
-            )
-        if not sline:
-            raise VerificationError(
-                Check.BUNDLE, "entries.jsonl has more lines than signatures.jsonl", position
-            )
-        if len(eline) > MAX_LINE or len(sline) > MAX_LINE:
-            raise VerificationError(Check.BUNDLE, f"a line is over {MAX_LINE} bytes", position)
-        yield position, eline, sline
-        position += 1
 
 
 def _read(bundle: Path, name: str) -> bytes:
@@ -535,7 +459,7 @@ def _compare_state(
         if not records:
             raise VerificationError(check, f"{name} lists type {type_name} without records")
         for record_id, value in records.items():
-            found[(type_name, str(record_id))] = _fingerprint(value)
+            found[(type_name, str(record_id))] = fingerprint(value)
     for record in sorted(replayed.keys() | found.keys()):
         mine, theirs = replayed.get(record), found.get(record)
         if mine == theirs:
@@ -602,38 +526,38 @@ def verify_bundle(
         if claimed is not None and 0 < kept.size < claimed.size:
             replay.wanted = set(consistency_nodes(kept.size, claimed.size))
 
-    window = _Window(workers or os.cpu_count() or 1, max(1, chunk_size))
+    lines = max(1, chunk_size)
+    # reads of a quarter of a chunk's bytes or so, within 64 KiB to 1 MiB
+    block = min(1 << 20, max(1 << 16, lines * 256))
+    pipeline = _Pipeline(workers or os.cpu_count() or 1, bundle)
+    # public key -> (key id, public key): the keys the workers may verify under
+    hints = {first_key.public_key: (first_key.key_id, first_key.public_key)}
     try:
         with (
             open(bundle / files.ENTRIES, "rb") as entries,
             open(bundle / files.SIGNATURES, "rb") as signatures,
         ):
-            lines = _lines(entries, signatures)
-            while True:
-                try:
-                    pair = next(lines, None)
-                    if pair is None:
-                        break
-                    replay.step(pair[1], pair[2], window)
-                except VerificationError as err:
-                    # A check (1)/(3) failure of an earlier entry, or of this one when it
-                    # ranks first, still waits in the window: it is the one to report.
-                    earlier = window.first_failure()
-                    if earlier is not None and (earlier[0], _RANK[Check(earlier[1])]) <= (
-                        err.seq if err.seq is not None else replay.size,
-                        _RANK.get(Check(err.check), 0),
-                    ):
-                        _raise(earlier)
-                    raise
-                if window.full():
-                    window.submit()
-                    if progress is not None:
-                        progress(replay.size)
-            _raise(window.first_failure())
+            chunks = _chunks(entries, signatures, lines, block)
+            reading = True
+            while reading or pipeline:
+                while reading and pipeline.wanted():
+                    chunk = next(chunks)
+                    if _ROTATION_MARK in chunk.entries:
+                        for hinted in _rotation_hints(chunk.entries):
+                            hints.pop(hinted.public_key, None)
+                            hints[hinted.public_key] = (hinted.key_id, hinted.public_key)
+                        while len(hints) > MAX_HINTS:
+                            del hints[next(iter(hints))]
+                    chunk.hints = tuple(hints.values())
+                    pipeline.start(chunk)
+                    reading = not chunk.last
+                replay.chunk(*pipeline.next())
+                if progress is not None:
+                    progress(replay.size)
     except FileNotFoundError as err:
         raise VerificationError(Check.BUNDLE, f"missing {Path(str(err.filename)).name}") from None
     finally:
-        window.close()
+        pipeline.close()
     if progress is not None:
         progress(replay.size)
 

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import rfc8785
 
-from ropa.ledger.canonical import canonical, format_ts, parse_json, parse_ts
+from ropa.ledger.canonical import (
+    canonical,
+    canonical_value,
+    format_ts,
+    is_canonical,
+    parse_json,
+    parse_ts,
+)
 
 
 def test_members_are_sorted_and_whitespace_dropped() -> None:
@@ -129,3 +136,78 @@ def test_canonical_agrees_with_the_reference_rfc8785_encoder_on_random_values(se
     for _ in range(400):
         value = _random_value(rng)
         assert canonical(value) == rfc8785.dumps(value)
+
+
+# -- the verifier's quick check: canonical_value never says "canonical" wrongly -------------
+
+_QUICK_CASES = [
+    b'{"a":1,"b":[true,false,null],"c":"x"}',
+    b'{"b":1,"a":2}',  # members out of order
+    b'{"a":1, "b":2}',  # whitespace
+    b'{"a":1,"a":1}',  # a duplicate member
+    b'{"a":1.5}',
+    b'{"a":[1,2e5]}',
+    b'{"a":[[-2.0]]}',
+    b'{"a":1.0}',
+    b'{"a":-0}',
+    b'{"a":9007199254740991}',  # 2^53 - 1: ledger JSON
+    b'{"a":9007199254740992}',  # 2^53: not
+    b'{"a":-9007199254740992}',
+    b'{"a":123456789012345678901234567890}',
+    b'{"a":18446744073709551615}',  # 2^64 - 1, which orjson reads exactly
+    b'{"t":"2026-01-01T00:00:00.000000Z","n":"x:1.5,2e5[3.0"}',  # numbers only in text
+    b'5',
+    b'-1',
+    b'"\\u00e9"',  # an escape the canonical form does not use
+    b'"\\u001f\\b\\t\\n\\f\\r\\"\\\\"',  # the ones it does
+    b'"\\u001F"',  # upper-case hex
+    '"\x7f\u2028é"'.encode(),
+    b'"\\ud800"',  # a lone surrogate
+    b'"\xff"',  # not UTF-8
+    '{"\ufb01":1,"\U0001f600":2}'.encode(),  # BMP order and UTF-16 order differ
+    '{"\U0001f600":2,"\ufb01":1}'.encode(),
+    b'{"a":NaN}',
+    b"",
+]
+
+
+@pytest.mark.parametrize("data", _QUICK_CASES)
+def test_canonical_value_agrees_with_the_exact_check(data: bytes) -> None:
+    try:
+        value = parse_json(data)
+        exact = canonical(value) == data
+    except (ValueError, TypeError):
+        exact = False
+    certain, quick_value = canonical_value(data)
+    assert is_canonical(data) is certain
+    if certain:
+        assert exact, data
+        assert quick_value == value and type(quick_value) is type(value)
+    elif data in (b'{"a":1,"b":[true,false,null],"c":"x"}', b'{"a":9007199254740991}'):
+        raise AssertionError(f"{data!r} is canonical ledger JSON")
+
+
+def test_canonical_value_holds_on_random_ledger_json() -> None:
+    rnd = random.Random(8785)
+    alphabet = ["a", "b", "é", "\u2028", "\x7f", "\n", '"', "\\", ":", "1", ".", ",", "["]
+
+    def value(depth: int) -> Any:
+        kind = rnd.randrange(6 if depth < 3 else 4)
+        if kind == 0:
+            return rnd.choice([True, False, None])
+        if kind == 1:
+            return rnd.choice([0, -1, 7, 2**53 - 1, -(2**53 - 1), 10**15, rnd.randrange(-999, 999)])
+        if kind in (2, 3):
+            return "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(6)))
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rnd.randrange(4))]
+        return {
+            "".join(rnd.choice(alphabet) for _ in range(3)): value(depth + 1)
+            for _ in range(rnd.randrange(4))
+        }
+
+    for _ in range(2000):
+        data = canonical(value(0))
+        certain, parsed = canonical_value(data)
+        assert certain, data
+        assert canonical(parsed) == data
