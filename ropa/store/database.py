@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start
 with `BEGIN IMMEDIATE`, so two writers never both read a ledger head and then race to
-extend it. PostgreSQL connections are pre-pinged so a restarted server is survived.
+extend it. PostgreSQL connections are pre-pinged so a restarted server is survived; a
+single-statement read (`Database.read_one`) instead retries once on a fresh connection.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
 from ropa.errors import UnavailableError
@@ -57,6 +59,10 @@ class Database:
         self.engine: Engine = create_engine(self.url, **engine_kw)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        # one-statement reads (`read_one`): autocommit, not pinged (PostgreSQL)
+        self._single: Engine | None = None if self.is_sqlite else create_engine(
+            self.url, **{**engine_kw, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +107,34 @@ class Database:
                 raise  # e.g. a table gone missing: an internal error, not a retry
             raise unavailable(exc, "read") from None
 
+    @property
+    def engines(self) -> list[Engine]:
+        """Every engine statements go through (to observe them all)."""
+        return [self.engine] + ([self._single] if self._single is not None else [])
+
+    def read_one(self, statement: Executable) -> Row[Any] | None:
+        """The first row of one read-only statement, in one round trip to the server.
+
+        `read` pings a pooled PostgreSQL connection, then sends BEGIN, the statement and
+        COMMIT: four round trips. One statement sees one snapshot without a transaction,
+        so here it is sent alone on a connection in autocommit mode from a pool of its
+        own that is not pinged; a connection found lost is dropped and the statement sent
+        once more on a fresh one. SQLite has no round trips: `read` serves.
+        """
+        if self._single is None:
+            with self.read() as conn:
+                return conn.execute(statement).first()
+        for attempt in (1, 2):
+            try:
+                with self._single.connect() as conn:
+                    return conn.execute(statement).first()
+            except (OperationalError, InternalError) as exc:
+                if not is_unavailable(exc):
+                    raise
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise unavailable(exc, "read") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def write_session(self) -> Session:
         """A session whose transaction takes the write lock (SQLite: BEGIN IMMEDIATE)."""
         bind = self.engine.execution_options(**{WRITE_OPTION: True})
@@ -108,6 +142,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._single is not None:
+            self._single.dispose()
 
 
 def _global_id(type_name: str, record_id: str | None) -> str | None:
