@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import pytest
 from sqlalchemy import event
 
-from ropa.services import processors
+from ropa.services import ledger_queries, processors
 from ropa.services.runtime import Runtime
 from tests.api.conftest import GraphQLClient
 from tests.conftest import Org
@@ -28,11 +30,13 @@ def _statements(rt: Runtime, call: Any) -> tuple[Any, list[str]]:
         if str(args[2]).strip().upper() != "BEGIN":  # SQLite's transaction start
             sent.append(str(args[2]))
 
-    event.listen(rt.db.engine, "before_cursor_execute", note)
+    for engine in rt.db.engines:
+        event.listen(engine, "before_cursor_execute", note)
     try:
         return call(), sent
     finally:
-        event.remove(rt.db.engine, "before_cursor_execute", note)
+        for engine in rt.db.engines:
+            event.remove(engine, "before_cursor_execute", note)
 
 
 def test_a_cache_hit_and_a_304_each_read_only_the_ledger_head(
@@ -49,3 +53,18 @@ def test_a_cache_hit_and_a_304_each_read_only_the_ledger_head(
     revalidated, sent = _statements(rt, lambda: _post(gql, token, **{"If-None-Match": etag}))
     assert revalidated.status_code == 304
     assert len(sent) == 1 and "ledger_head" in sent[0], sent
+
+
+def test_the_head_read_survives_a_terminated_connection(rt: Runtime, org: Org) -> None:
+    """One round trip, no ping: a connection the server dropped is replaced, once."""
+    if rt.db.is_sqlite:
+        pytest.skip("PostgreSQL: its backends can be terminated")
+    viewer = org.as_role("VIEWER")
+    before = ledger_queries.head_mark(rt, viewer, org.id)
+    url = rt.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    assert ledger_queries.head_mark(rt, viewer, org.id) == before
