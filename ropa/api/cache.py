@@ -10,7 +10,8 @@ checkpoint's root hash and the key; a client that sends it back in `If-None-Matc
 
 The transport (`ropa.api.transport`) asks the cache first, once the request's parameters
 are known (remembered for a repeated request: nothing is parsed again): the one statement
-of a warm answer reads the ledger head's size and root (`ledger_queries.head_mark`), and
+of a warm answer reads the ledger head's size and root (`ledger_queries.head_mark_now`,
+sent from the event loop), and
 the caller was authenticated from the tokens verified a moment ago (`ropa.services.tokens`).
 A stored answer is kept as the bytes to send and its complete headers, ETag included.
 
@@ -36,8 +37,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from starlette.concurrency import run_in_threadpool
 
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
 from ropa.errors import UserError
@@ -114,9 +113,7 @@ class ResultCache:
         ):
             return None
         try:
-            head = await run_in_threadpool(
-                ledger_queries.head_mark, self.runtime, principal, principal.org_id
-            )
+            head = await ledger_queries.head_mark_now(self.runtime, principal, principal.org_id)
         except UserError:  # the database is away: executing will say so
             return None
         key = self.key(operation.identity, query, principal, head.size, media_type)
@@ -152,9 +149,8 @@ class ResultCache:
         """File an error-free 200 answer (as it is sent) if the head has not moved while it
         was made; the stored form, or None when it is not kept."""
         try:
-            after = await run_in_threadpool(
-                ledger_queries.head_mark, self.runtime, lookup.principal,
-                lookup.principal.org_id or "",
+            after = await ledger_queries.head_mark_now(
+                self.runtime, lookup.principal, lookup.principal.org_id or ""
             )
         except UserError:
             return None

@@ -8,14 +8,17 @@ single-statement read (`Database.read_one`) instead retries once on a fresh conn
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import InternalError, OperationalError
@@ -25,6 +28,7 @@ from sqlmodel import Session, create_engine
 from ropa.errors import UnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+IDLE_LOOP_CONNECTIONS = 8  # per event loop, kept open for `read_one_async`
 log = logging.getLogger("ropa.store")
 WRITE_OPTION = "ropa_write"
 
@@ -63,6 +67,15 @@ class Database:
         self._single: Engine | None = None if self.is_sqlite else create_engine(
             self.url, **{**engine_kw, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
         )
+        # ... and the same from the event loop (`read_one_async`): its own idle connections
+        self._conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._loop_idle: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, list[psycopg.AsyncConnection[Any]]
+        ] = weakref.WeakKeyDictionary()
+        # told each statement `read_one_async` sends (SQLAlchemy's events see the others)
+        self.loop_statement_listeners: list[Callable[[str], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -135,6 +148,43 @@ class Database:
                     raise unavailable(exc, "read") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def read_one_async(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of one read-only statement of PostgreSQL (`%s` placeholders), sent
+        from the event loop itself: one round trip, no worker thread.
+
+        Connections are autocommit, kept per event loop (IDLE_LOOP_CONNECTIONS idle at
+        most) and not pinged: one found lost is dropped and the statement sent once more on
+        a fresh one. A database that cannot be reached is UnavailableError."""
+        if self.is_sqlite:
+            raise TypeError("read_one_async is for PostgreSQL: SQLite has `read_one`")
+        idle = self._loop_idle.setdefault(asyncio.get_running_loop(), [])
+        for attempt in (1, 2):
+            conn = idle.pop() if idle else None
+            fresh = conn is None
+            try:
+                if conn is None:
+                    conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                for listener in self.loop_statement_listeners:
+                    listener(sql)
+                cursor = await conn.execute(sql, params)
+                row = await cursor.fetchone()
+            except psycopg.OperationalError as exc:
+                if conn is not None:
+                    await conn.close()
+                if fresh or attempt == 2:
+                    name = type(exc).__name__
+                    log.warning("database read failed: %s: %s", name, first_line(exc))
+                    raise UnavailableError(
+                        "the database could not be reached; retry later"
+                    ) from None
+                continue
+            if len(idle) < IDLE_LOOP_CONNECTIONS:
+                idle.append(conn)
+            else:
+                await conn.close()
+            return row
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def write_session(self) -> Session:
         """A session whose transaction takes the write lock (SQLite: BEGIN IMMEDIATE)."""
         bind = self.engine.execution_options(**{WRITE_OPTION: True})
@@ -144,6 +194,9 @@ class Database:
         self.engine.dispose()
         if self._single is not None:
             self._single.dispose()
+        for idle in list(self._loop_idle.values()):
+            while idle:
+                idle.pop().pgconn.finish()  # its loop may be gone: closed without it
 
 
 def _global_id(type_name: str, record_id: str | None) -> str | None:
