@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start
 with `BEGIN IMMEDIATE`, so two writers never both read a ledger head and then race to
 extend it. PostgreSQL connections are pre-pinged so a restarted server is survived; a
-single-statement read (`Database.read_one`) instead retries once on a fresh connection.
+single-statement read (`Database.read_one`, and `read_one_async` from the event loop) is
+sent without a ping or a transaction, and retried once on a fresh connection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from sqlmodel import Session, create_engine
 from ropa.errors import UnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-IDLE_LOOP_CONNECTIONS = 8  # per event loop, kept open for `read_one_async`
+LOOP_CONNECTIONS = 8  # per event loop, for `read_one_async`: more requests wait their turn
 log = logging.getLogger("ropa.store")
 WRITE_OPTION = "ropa_write"
 
@@ -40,6 +42,14 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+@dataclass
+class _LoopConnections:
+    """One event loop's connections for `Database.read_one_async`."""
+
+    idle: list[psycopg.AsyncConnection[Any]]
+    turn: asyncio.Semaphore
 
 
 class Database:
@@ -71,9 +81,9 @@ class Database:
         self._conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
             hide_password=False
         )
-        self._loop_idle: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, list[psycopg.AsyncConnection[Any]]
-        ] = weakref.WeakKeyDictionary()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
+            weakref.WeakKeyDictionary()
+        )
         # told each statement `read_one_async` sends (SQLAlchemy's events see the others)
         self.loop_statement_listeners: list[Callable[[str], None]] = []
 
@@ -152,37 +162,41 @@ class Database:
         """The first row of one read-only statement of PostgreSQL (`%s` placeholders), sent
         from the event loop itself: one round trip, no worker thread.
 
-        Connections are autocommit, kept per event loop (IDLE_LOOP_CONNECTIONS idle at
-        most) and not pinged: one found lost is dropped and the statement sent once more on
-        a fresh one. A database that cannot be reached is UnavailableError."""
+        Connections are autocommit, LOOP_CONNECTIONS at most per event loop (kept open
+        between statements) and not pinged: one found lost is dropped and the statement
+        sent once more on a fresh one. A database that cannot be reached is
+        UnavailableError."""
         if self.is_sqlite:
             raise TypeError("read_one_async is for PostgreSQL: SQLite has `read_one`")
-        idle = self._loop_idle.setdefault(asyncio.get_running_loop(), [])
-        for attempt in (1, 2):
-            conn = idle.pop() if idle else None
-            fresh = conn is None
-            try:
-                if conn is None:
-                    conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-                for listener in self.loop_statement_listeners:
-                    listener(sql)
-                cursor = await conn.execute(sql, params)
-                row = await cursor.fetchone()
-            except psycopg.OperationalError as exc:
-                if conn is not None:
-                    await conn.close()
-                if fresh or attempt == 2:
-                    name = type(exc).__name__
-                    log.warning("database read failed: %s: %s", name, first_line(exc))
-                    raise UnavailableError(
-                        "the database could not be reached; retry later"
-                    ) from None
-                continue
-            if len(idle) < IDLE_LOOP_CONNECTIONS:
-                idle.append(conn)
-            else:
-                await conn.close()
-            return row
+        loop = asyncio.get_running_loop()
+        pool = self._loops.get(loop)
+        if pool is None:
+            pool = self._loops[loop] = _LoopConnections([], asyncio.Semaphore(LOOP_CONNECTIONS))
+        async with pool.turn:
+            for attempt in (1, 2):
+                conn = pool.idle.pop() if pool.idle else None
+                fresh = conn is None
+                try:
+                    if conn is None:
+                        conn = await psycopg.AsyncConnection.connect(
+                            self._conninfo, autocommit=True
+                        )
+                    for listener in self.loop_statement_listeners:
+                        listener(sql)
+                    cursor = await conn.execute(sql, params)
+                    row = await cursor.fetchone()
+                except psycopg.OperationalError as exc:
+                    if conn is not None:
+                        await conn.close()
+                    if fresh or attempt == 2:
+                        name = type(exc).__name__
+                        log.warning("database read failed: %s: %s", name, first_line(exc))
+                        raise UnavailableError(
+                            "the database could not be reached; retry later"
+                        ) from None
+                    continue
+                pool.idle.append(conn)
+                return row
         raise AssertionError("unreachable")  # pragma: no cover
 
     def write_session(self) -> Session:
@@ -194,9 +208,9 @@ class Database:
         self.engine.dispose()
         if self._single is not None:
             self._single.dispose()
-        for idle in list(self._loop_idle.values()):
-            while idle:
-                idle.pop().pgconn.finish()  # its loop may be gone: closed without it
+        for pool in list(self._loops.values()):
+            while pool.idle:
+                pool.idle.pop().pgconn.finish()  # its loop may be gone: closed without it
 
 
 def _global_id(type_name: str, record_id: str | None) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from ropa.services import ledger_queries, processors
 from ropa.services.runtime import Runtime
+from ropa.store.database import LOOP_CONNECTIONS
 from tests.api.conftest import GraphQLClient
 from tests.conftest import Org
 
@@ -83,3 +84,26 @@ def test_the_head_read_survives_a_terminated_connection(rt: Runtime, org: Org) -
     terminate()
     assert ledger_queries.head_mark(rt, viewer, org.id) == before
     assert asyncio.run(from_the_loop()) == [before, before]
+
+
+def test_many_head_reads_at_once_share_a_few_connections(rt: Runtime, org: Org) -> None:
+    """A burst waits its turn for the loop's connections instead of opening one each."""
+    if rt.db.is_sqlite:
+        pytest.skip("PostgreSQL: the loop's own connections")
+    viewer = org.as_role("VIEWER")
+    url = rt.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+
+    async def burst() -> tuple[set[ledger_queries.HeadMark], int]:
+        marks = await asyncio.gather(
+            *(ledger_queries.head_mark_now(rt, viewer, org.id) for _ in range(60))
+        )
+        with psycopg.connect(url, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+        return set(marks), int(row[0]) if row else 0
+
+    marks, connections = asyncio.run(burst())
+    assert marks == {ledger_queries.head_mark(rt, viewer, org.id)}
+    assert connections <= LOOP_CONNECTIONS + 3, connections  # + the engines' few
