@@ -15,7 +15,10 @@ Prints, for graphql/operations/DashboardActivities.graphql with `first: 1000` on
 - over HTTP, cold (`Cache-Control: no-cache`, so every request executes) against
   PostGraphile's, interleaved, medians and their ratio (after `ANALYZE`, for both);
 - over HTTP, warm: result-cache hits against the same bytes served by a bare Starlette
-  route (`bench.bare`) under the same uvicorn, interleaved; and hits and 304s per second.
+  route (`bench.bare`) under the same uvicorn, interleaved; and hits and 304s per second,
+  from one httpx client and over 8 keep-alive connections (`bench.keepalive`).
+
+`--only warm` runs the warm part alone (no in-process runs, no cold runs, no PostGraphile).
 
 The machine's load averages are printed before and after.
 """
@@ -43,6 +46,7 @@ from bench.common import (
     runtime,
     table,
 )
+from bench.keepalive import requests_per_second
 from bench.servers import POSTGRAPHILE_QUERY, bare_server, postgraphile_server, ropa_server
 from ropa.api import compiled
 from ropa.api.context import Context
@@ -54,6 +58,7 @@ from ropa.services.runtime import Runtime
 
 OPERATIONS = Path(__file__).resolve().parents[1] / "graphql" / "operations"
 SLUG = "bench-1k"
+CONNECTIONS = 8  # keep-alive connections of the raw load driver, for the warm rates
 
 
 def in_process(rt: Runtime, runs: int) -> list[tuple[str, ...]]:
@@ -123,7 +128,8 @@ def _rate(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[st
     return n / (time.perf_counter() - started)
 
 
-def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> None:
+def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool,
+              cold: bool = True) -> None:
     principal = in_org(rt, SLUG)
     secret = tokens.create_token(rt, SYSTEM_PRINCIPAL, principal.org_id or "", "DPO",
                                  "dashboard benchmark").secret
@@ -139,7 +145,7 @@ def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> 
         first_ours, r = _post(client, ours, ours_body, cold_headers)
         assert "errors" not in r.json(), r.text[:500]
         cached = r.content
-        if with_postgraphile:
+        if cold and with_postgraphile:
             with postgraphile_server(url) as theirs:
                 first_theirs, r = _post(client, theirs, theirs_body, {})
                 assert "errors" not in r.json(), r.text[:500]
@@ -158,32 +164,52 @@ def over_http(rt: Runtime, backend: str, runs: int, with_postgraphile: bool) -> 
                 ("response size", f"{len(cached) / 1e6:.2f} MB", f"{theirs_size / 1e6:.2f} MB",
                  ""),
             ]
-        else:
+        elif cold:
             cold_ours = [_post(client, ours, ours_body, cold_headers)[0] for _ in range(runs)]
             rows.append((f"cold (no-cache), median of {runs}", ms(median(cold_ours)), "-", "-"))
-        print(table(rows, ("over HTTP, 1,000 activities, cold", "ropa", "PostGraphile v4",
-                           "ratio ropa/PostGraphile")))
-        # warm: the result cache against the same bytes from a bare Starlette route
-        _, r = _post(client, ours, ours_body, auth)
-        etag = r.headers["etag"]
-        _, r = _post(client, ours, ours_body, auth)
-        assert r.headers.get("etag") == etag
-        warm_ours, warm_bare = [], []
-        with bare_server(r.content) as bare:
-            _post(client, bare, ours_body, {})
-            for _ in range(runs * 3):
-                warm_ours.append(_post(client, ours, ours_body, auth)[0])
-                warm_bare.append(_post(client, bare, ours_body, {})[0])
-        r304 = client.post(ours, json=ours_body, headers={**auth, "If-None-Match": etag})
-        assert r304.status_code == 304, r304.status_code
-        rate_ours = _rate(client, ours, ours_body, auth, 3)
-        rate_304 = _rate(client, ours, ours_body, {**auth, "If-None-Match": etag}, 3)
+        if rows:
+            print(table(rows, ("over HTTP, 1,000 activities, cold", "ropa", "PostGraphile v4",
+                               "ratio ropa/PostGraphile")))
+        warm_over_http(client, ours, ours_body, auth, runs)
+
+
+def warm_over_http(client: httpx.Client, ours: str, body: dict[str, Any],
+                   auth: dict[str, str], runs: int) -> None:
+    """The result cache against the same bytes from a bare Starlette route, interleaved;
+    then hits and 304s per second, from one httpx client and over `CONNECTIONS` raw
+    keep-alive connections (`bench.keepalive`)."""
+    _, r = _post(client, ours, body, auth)
+    etag = r.headers["etag"]
+    _, r = _post(client, ours, body, auth)
+    assert r.headers.get("etag") == etag
+    cached = r.content
+    revalidate = {**auth, "If-None-Match": etag}
+    warm_ours, warm_bare = [], []
+    with bare_server(cached) as bare:
+        _post(client, bare, body, {})
+        for _ in range(runs * 3):
+            warm_ours.append(_post(client, ours, body, auth)[0])
+            warm_bare.append(_post(client, bare, body, {})[0])
+        hits_n, bare_hits = 0.0, 0.0
+        for _ in range(3):  # alternated, so both see the same machine
+            hits_n += requests_per_second(ours, body, auth, connections=CONNECTIONS,
+                                          seconds=1) / 3
+            bare_hits += requests_per_second(bare, body, {}, connections=CONNECTIONS,
+                                             seconds=1) / 3
+    r304 = client.post(ours, json=body, headers=revalidate)
+    assert r304.status_code == 304, r304.status_code
+    rate_ours = _rate(client, ours, body, auth, 3)
+    rate_304 = _rate(client, ours, body, revalidate, 3)
+    r304_n = requests_per_second(ours, body, revalidate, status=304, connections=CONNECTIONS)
     w, b = median(warm_ours), median(warm_bare)
     print(table([
         (f"cache hit (200, {len(cached) / 1e6:.2f} MB), median of {runs * 3}", ms(w), ms(b),
          f"{w / b:.2f}"),
         ("cache hits, requests/s, one client", f"{rate_ours:.0f}", "", ""),
+        (f"cache hits, requests/s, {CONNECTIONS} connections", f"{hits_n:.0f}",
+         f"{bare_hits:.0f}", f"{bare_hits / hits_n:.2f}"),
         ("304 If-None-Match, requests/s, one client", f"{rate_304:.0f}", "", ""),
+        (f"304 If-None-Match, requests/s, {CONNECTIONS} connections", f"{r304_n:.0f}", "", ""),
     ], ("over HTTP, warm", "ropa", "same bytes, bare Starlette", "ratio")))
 
 
@@ -192,15 +218,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--no-postgraphile", action="store_true")
+    parser.add_argument("--only", choices=["all", "warm"], default="all",
+                        help="warm: only the result cache over HTTP (no in-process or cold run)")
     args = parser.parse_args(argv)
     apply_dashboard_limits()
     rt = runtime(args.backend)
     print(f"backend: {args.backend}; organisation {SLUG}; load: {load()}")
     if args.backend == "postgresql":
         analyze(database_url(args.backend))  # before any timing, in process or over HTTP
-    in_process(rt, args.runs)
+    if args.only == "all":
+        in_process(rt, args.runs)
     over_http(rt, args.backend, args.runs,
-              with_postgraphile=args.backend == "postgresql" and not args.no_postgraphile)
+              with_postgraphile=args.backend == "postgresql" and not args.no_postgraphile,
+              cold=args.only == "all")
     rt.db.dispose()
     print(f"load after: {load()}")
 

@@ -183,13 +183,14 @@ def create_app(
         Route(
             "/graphql",
             protect(
-                # the transport outside the cache: every answer, cached or not, gets the
-                # negotiated media type and status, and is timed by operation
+                # the transport asks the result cache before the view: every answer, cached
+                # or not, has the negotiated media type and status, and is timed by operation
                 GraphQLOverHTTP(
-                    ResultCache(graphql_app, runtime, schema_id=compiled.schema_id(schema)),
+                    graphql_app,
                     runtime,
                     metrics,
                     timeout=limits.request_timeout,
+                    cache=ResultCache(runtime, schema_id=compiled.schema_id(schema)),
                 ),
                 runtime,
                 limits,

@@ -8,6 +8,13 @@ answers a repeat from memory, and gives every cacheable answer an ETag made of t
 checkpoint's root hash and the key; a client that sends it back in `If-None-Match` gets
 `304 Not Modified` without anything being executed, even after a restart.
 
+The transport (`ropa.api.transport`) asks the cache first, once the request's parameters
+are known (remembered for a repeated request: nothing is parsed again): the one statement
+of a warm answer reads the ledger head's size and root (`ledger_queries.head_mark_now`,
+sent from the event loop), and
+the caller was authenticated from the tokens verified a moment ago (`ropa.services.tokens`).
+A stored answer is kept as the bytes to send and its complete headers, ETag included.
+
 What is not a function of the ledger head:
 
 - fields judged at the current time (`overdue`, `findings`, a token's `active`): a query
@@ -26,42 +33,61 @@ so a write that lands meanwhile never files a newer answer under an older head.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
+from typing import TYPE_CHECKING, Any
 
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
-from ropa.api.transport import ERROR_FREE, capture, operation_of, replaying, request_fields
+from ropa.errors import UserError
 from ropa.services import ledger_queries
 from ropa.services.access import Principal
 from ropa.services.runtime import Runtime
 
-ASGIApp = Any
+if TYPE_CHECKING:
+    from ropa.api.transport import Captured, Operation
+
 TIME_BUCKET_SECONDS = 30
 MAX_BYTES = 64 * 1024 * 1024
 TIMED_FIELDS = ("overdue", "findings", "active")
 UNCACHED_FIELDS = ("lastUsedAt", "checkpoint")  # cosignatures arrive after the head moved
+# a private answer (per token) that a client may keep and must revalidate
+CACHE_CONTROL = (b"cache-control", b"private, no-cache")
+_REPLACED = (b"content-length", b"etag", b"cache-control")
 
 
 @dataclass(frozen=True)
 class Stored:
-    status: int
+    """An answer as it is sent again: every header (ETag included) and the body's bytes."""
+
     headers: list[tuple[bytes, bytes]]
     body: bytes
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """Where a request's answer is filed at the head read for it."""
+
+    key: str
+    etag: str
+    size: int
+    principal: Principal
+
+    def not_modified(self, if_none_match: str | None) -> bool:
+        """Whether the client holds this answer already (RFC 9110 §13.1.2)."""
+        return bool(if_none_match) and self.etag in _etags(if_none_match or "")
+
+    def not_modified_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"etag", self.etag.encode()), CACHE_CONTROL]
+
+
 class ResultCache:
-    """An ASGI middleware around the GraphQL endpoint; see the module docstring."""
+    """Whole answers by request, caller and ledger head; see the module docstring."""
 
     def __init__(
-        self, app: ASGIApp, runtime: Runtime, schema_id: str = "",
+        self, runtime: Runtime, schema_id: str = "",
         max_bytes: int = MAX_BYTES, bucket_seconds: int = TIME_BUCKET_SECONDS,
     ) -> None:
-        self.app = app
         self.runtime = runtime
         self.schema_id = schema_id
         self.max_bytes = max_bytes
@@ -71,89 +97,80 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
-            await self.app(scope, receive, send)
-            return
+    async def lookup(
+        self, scope: Any, operation: Operation, headers: dict[str, str], media_type: str
+    ) -> Lookup | None:
+        """Where the answer to this request is filed now (one statement: the head), or None
+        when it is not for the cache."""
         principal: Principal | None = scope.get(PRINCIPAL_KEY)
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()
-        }
+        query = operation.fields.get("query")
         directives = headers.get("cache-control", "").lower()
         if (
             principal is None or principal.org_id is None or principal.spans_organizations
+            or operation.kind != "query" or not isinstance(query, str)
+            or any(f in query for f in UNCACHED_FIELDS)
             or "no-cache" in directives or "no-store" in directives
         ):
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        if scope["method"] == "POST":
-            body = await _read_body(receive)
-            receive = replaying(body)
-        fields = request_fields(scope["method"], scope, body)
-        if scope["method"] == "GET":  # variables travel in the query string: key on all of it
-            fields = {**fields, "variables": scope.get("query_string", b"").decode("latin-1")}
-        query = fields.get("query")
-        if not isinstance(query, str) or any(f in query for f in UNCACHED_FIELDS):
-            await self.app(scope, receive, send)
-            return
-        kind, _ = operation_of(query, fields.get("operationName"))
-        if kind != "query":
-            await self.app(scope, receive, send)
-            return
-
-        org_id = principal.org_id
-        head = await run_in_threadpool(ledger_queries.head, self.runtime, principal, org_id)
-        key = self.key(fields, query, principal, head.size, headers.get("accept", ""))
-        etag = f'"{head.root_hash[:16]}-{head.size}-{key[:16]}"'
-        if etag in _etags(headers.get("if-none-match", "")):
-            self.hits += 1
-            scope[ERROR_FREE] = True  # only error-free answers are stored
-            await _send(send, 304, [], b"", etag)
-            return
-        stored = self.entries.get(key)
-        if stored is not None:
-            self.entries.move_to_end(key)
-            self.hits += 1
-            scope[ERROR_FREE] = True
-            await _send(send, stored.status, stored.headers, stored.body, etag)
-            return
-        self.misses += 1
-        response = await capture(self.app, scope, receive)
-        error_free = b'"errors"' not in response.body
-        if error_free:
-            scope[ERROR_FREE] = True  # the transport need not look again
-        cacheable = response.status == 200 and error_free
-        if cacheable:
-            after = await run_in_threadpool(ledger_queries.head, self.runtime, principal, org_id)
-            cacheable = after.size == head.size
-        headers_out = [(k, v) for k, v in response.headers if k.lower() != b"content-length"]
-        for name, value in response.extra.items():
-            headers_out.append((name.encode("latin-1"), value.encode("latin-1")))
-        if cacheable:
-            self._store(key, Stored(response.status, headers_out, response.body))
-            await _send(send, response.status, headers_out, response.body, etag)
-        else:
-            await _send(send, response.status, headers_out, response.body, None)
+            return None
+        try:
+            head = await ledger_queries.head_mark_now(self.runtime, principal, principal.org_id)
+        except UserError:  # the database is away: executing will say so
+            return None
+        key = self.key(operation.identity, query, principal, head.size, media_type)
+        return Lookup(key, f'"{head.root_hash[:16]}-{head.size}-{key[:16]}"', head.size,
+                      principal)
 
     def key(
-        self, fields: dict[str, Any], query: str, principal: Principal, size: int, accept: str
+        self, identity: str, query: str, principal: Principal, size: int, media_type: str
     ) -> str:
+        """The request (`identity`: its method and raw parameters), the caller, the head,
+        the clock's bucket when the query judges by it, and the negotiated media type."""
         bucket = (
             int(time.time() // self.bucket_seconds)
             if any(f in query for f in TIMED_FIELDS) else None
         )
-        material = json.dumps(
-            [self.schema_id, query, fields.get("operationName"), fields.get("variables"),
-             fields.get("extensions"), principal.actor.id, principal.role, principal.org_id,
-             size, bucket, accept],
-            sort_keys=True, separators=(",", ":"), default=str,
-        )
+        material = "\0".join((
+            self.schema_id, identity, principal.actor.id, principal.role,
+            principal.org_id or "", str(size), str(bucket), media_type,
+        ))
         return hashlib.sha256(material.encode()).hexdigest()
+
+    def get(self, lookup: Lookup) -> Stored | None:
+        """The stored answer, if there is one (counted as a hit or a miss)."""
+        stored = self.entries.get(lookup.key)
+        if stored is None:
+            self.misses += 1
+            return None
+        self.entries.move_to_end(lookup.key)
+        self.hits += 1
+        return stored
+
+    async def keep(self, lookup: Lookup, response: Captured) -> Stored | None:
+        """File an error-free 200 answer (as it is sent) if the head has not moved while it
+        was made; the stored form, or None when it is not kept."""
+        try:
+            after = await ledger_queries.head_mark_now(
+                self.runtime, lookup.principal, lookup.principal.org_id or ""
+            )
+        except UserError:
+            return None
+        if after.size != lookup.size:
+            return None
+        headers = [(k, v) for k, v in response.headers if k.lower() not in _REPLACED]
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in response.extra.items()]
+        headers += [(b"content-length", str(len(response.body)).encode()),
+                    (b"etag", lookup.etag.encode()), CACHE_CONTROL]
+        stored = Stored(headers, response.body)
+        self._store(lookup.key, stored)
+        return stored
 
     def _store(self, key: str, stored: Stored) -> None:
         if len(stored.body) > self.max_bytes // 4:
             return
+        previous = self.entries.pop(key, None)
+        if previous is not None:
+            self.size -= len(previous.body)
         self.entries[key] = stored
         self.size += len(stored.body)
         while self.size > self.max_bytes and self.entries:
@@ -164,29 +181,3 @@ class ResultCache:
 def _etags(header: str) -> set[str]:
     """The entity tags of an If-None-Match header (weak ones compare weakly, §8.8.3.2)."""
     return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
-
-
-async def _send(
-    send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, etag: str | None
-) -> None:
-    out = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"cache-control")]
-    if etag is not None:
-        out.append((b"etag", etag.encode()))
-        # a private answer (per token) that a client may keep and must revalidate
-        out.append((b"cache-control", b"private, no-cache"))
-    if status != 304:
-        out.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": out})
-    await send({"type": "http.response.body", "body": body if status != 304 else b""})
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)

@@ -16,17 +16,23 @@ Wrapped around strawberry's view at `/graphql`:
 - a request still running after `timeout` seconds (`ROPA_REQUEST_TIMEOUT`, 10) is answered
   503 with SERVICE_UNAVAILABLE; a mutation may still be applied: retry with the same
   Idempotency-Key to learn its answer;
-- every operation is timed, and its error codes counted, by name (`ropa.observability`).
+- every operation is timed, and its error codes counted, by name (`ropa.observability`);
+  an answer is parsed for its error codes only when its bytes hold `"errors"`;
+- a query's answer may come from the result cache (`ropa.api.cache`), asked first: a 304
+  or a stored answer is sent before GraphQL is touched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -36,15 +42,38 @@ from ropa import observability
 from ropa.api.request_input import BadRequest, is_json, read_get, read_post
 from ropa.services.runtime import Runtime
 
+if TYPE_CHECKING:
+    from ropa.api.cache import ResultCache
+
 ASGIApp = Any
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-# set in the ASGI scope by whoever answers from a store of error-free answers (the result
-# cache): the answer needs no scan for errors
-ERROR_FREE = "ropa.error_free"
 JSON = "application/json"
 MAX_REMEMBERED_CHARS = 64 * 1024
 MAX_TOKENS = 2_000  # only the operation's kind and name are read here: a longer document is
 # refused by the token limit (1,000) later; strawberry refuses a mutation sent by GET anyway
+REMEMBERED_REQUESTS = 256  # requests whose parameters are remembered by their raw bytes...
+REMEMBERED_REQUEST_BYTES = 16 * 1024  # ...when they are at most this long
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A request's GraphQL parameters, read strictly, with its operation's kind and name.
+
+    A function of the method and the raw parameters (the POST body, the GET query string)
+    alone, so it is remembered by them: a repeated request parses nothing."""
+
+    method: str
+    raw: bytes
+    fields: dict[str, Any]
+    kind: str | None
+    name: str
+    problem: str | None = None
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """A digest of the method and raw parameters: what the answer is a function of,
+        with the caller and the ledger head (`ropa.api.cache`)."""
+        return hashlib.sha256(self.method.encode() + b"\0" + self.raw).hexdigest()
 
 
 @dataclass
@@ -156,19 +185,6 @@ def _operation_of(query: str, name: str | None) -> tuple[str | None, str]:
 
 
 
-def request_fields(method: str, scope: Any, body: bytes) -> dict[str, Any]:
-    """The GraphQL request's query, variables and operationName, when they can be read."""
-    if method == "GET":
-        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return {"query": params.get("query", [None])[0],
-                "operationName": params.get("operationName", [None])[0]}
-    try:
-        data = json.loads(body) if body else None
-    except (ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def is_request_error(result: Any) -> bool:
     """Errors before execution: no data, and no error carries a field path."""
     if not isinstance(result, dict) or not result.get("errors"):
@@ -258,18 +274,22 @@ def method_not_allowed(operation: str) -> Captured:
 
 
 class GraphQLOverHTTP:
-    """The transport rules above, around the GraphQL view `app`."""
+    """The transport rules above, around the GraphQL view `app`, with the result cache
+    (`ropa.api.cache`) asked before the view: a stored answer, or a 304, is sent as it
+    was kept, with nothing parsed, executed or scanned."""
 
     def __init__(
         self, app: ASGIApp, runtime: Runtime, metrics: observability.Metrics | None = None,
-        timeout: float = 10.0,
+        timeout: float = 10.0, cache: ResultCache | None = None,
     ) -> None:
         from ropa.api.idempotency import IdempotentRequests
 
         self.app = app
         self.metrics = metrics
         self.timeout = timeout
+        self.cache = cache
         self.idempotent = IdempotentRequests(runtime)
+        self.operations: OrderedDict[tuple[str, bytes], Operation] = OrderedDict()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -289,30 +309,77 @@ class GraphQLOverHTTP:
         ):
             await self.app(scope, receive, send)  # the IDE page
             return
+        operation = await self._operation(method, scope, body, headers.get("content-type"))
+        media_type = preferred_media_type(headers.get("accept"))
+        lookup = None
+        if operation.problem:
+            response = bad_request(operation.problem)
+        elif method == "GET" and operation.kind in {"mutation", "subscription"}:
+            response = method_not_allowed(operation.kind)
+        else:
+            if self.cache is not None:
+                lookup = await self.cache.lookup(scope, operation, headers, media_type)
+            if lookup is not None:
+                if lookup.not_modified(headers.get("if-none-match")):
+                    self._note(operation, started, ())
+                    await _send(send, 304, lookup.not_modified_headers(), b"")
+                    return
+                stored = self.cache.get(lookup) if self.cache is not None else None
+                if stored is not None:
+                    self._note(operation, started, ())
+                    await _send(send, 200, stored.headers, stored.body)
+                    return
+            response = await self._answer(scope, receive, operation.fields, headers, method)
+        result = parsed_errors(response)
+        response = conform(response, media_type, result)
+        self._note(operation, started, error_codes(result))
+        if (
+            lookup is not None and self.cache is not None and response.status == 200
+            and b'"errors"' not in response.body
+        ):
+            stored = await self.cache.keep(lookup, response)
+            if stored is not None:
+                await _send(send, 200, stored.headers, stored.body)
+                return
+        await response.send(send)
+
+    def _note(self, operation: Operation, started: float, codes: Iterable[str]) -> None:
+        """Time the operation by name, count its errors' codes, name it in the access log."""
+        if self.metrics is not None:
+            self.metrics.record_operation(
+                operation.name, operation.kind or "unknown", time.perf_counter() - started,
+                codes,
+            )
+        observability.note_operation(operation.name)
+
+    async def _operation(
+        self, method: str, scope: Any, body: bytes, content_type: str | None
+    ) -> Operation:
+        """The request's operation, remembered by its raw parameters when it was read
+        without a problem (a JSON body, or a GET query string, of at most
+        REMEMBERED_REQUEST_BYTES)."""
+        raw = body if method == "POST" else scope.get("query_string", b"")
+        memo = (method == "GET" or is_json(content_type)) and len(raw) <= REMEMBERED_REQUEST_BYTES
+        if memo:
+            found = self.operations.get((method, raw))
+            if found is not None:
+                self.operations.move_to_end((method, raw))
+                return found
         problem: str | None = None
         try:
-            fields = await _read_fields(method, scope, body, headers.get("content-type"))
+            fields = await _read_fields(method, scope, body, content_type)
         except BadRequest as exc:
             fields, problem = {}, str(exc)
         problem = problem or malformed(fields)
         kind, name = (None, "malformed") if problem else operation_of(
             fields.get("query"), fields.get("operationName")
         )
-        if problem:
-            response = bad_request(problem)
-        elif method == "GET" and kind in {"mutation", "subscription"}:
-            response = method_not_allowed(kind)
-        else:
-            response = await self._answer(scope, receive, fields, headers, method)
-        result = None if scope.get(ERROR_FREE) else parsed_errors(response)
-        response = conform(response, preferred_media_type(headers.get("accept")), result)
-        if self.metrics is not None:
-            self.metrics.record_operation(
-                name, kind or "unknown", time.perf_counter() - started, error_codes(result)
-            )
-        observability.note_operation(name)
-        await response.send(send)
-
+        operation = Operation(method, raw, fields, kind, name, problem)
+        if memo and problem is None:
+            self.operations[(method, raw)] = operation
+            if len(self.operations) > REMEMBERED_REQUESTS:
+                self.operations.popitem(last=False)
+        return operation
 
     async def _answer(
         self, scope: Any, receive: Any, fields: dict[str, Any], headers: dict[str, str],
@@ -330,6 +397,12 @@ class GraphQLOverHTTP:
         except TimeoutError:
             return timed_out(self.timeout)
         return in_error_shape(response)
+
+
+async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """A whole response whose headers are complete (Content-Length included)."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 INLINE_BODY_BYTES = 16 * 1024  # larger bodies are decoded off the event loop

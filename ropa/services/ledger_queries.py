@@ -5,6 +5,7 @@ Proofs are RFC 9162 audit paths served from stored subtree hashes (ledger_store.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass
@@ -80,6 +81,36 @@ def head(rt: Runtime, principal: Principal, org_id: str, as_of: str | None = Non
     if row is None:
         raise NotFoundError("organization not found")
     return Head(row.size, row.root_hash, row.checkpoint, row.key_id)
+
+
+@dataclass(frozen=True)
+class HeadMark:
+    """What names a ledger's head: its size and Merkle root."""
+
+    size: int
+    root_hash: str
+
+
+def head_mark(rt: Runtime, principal: Principal, org_id: str) -> HeadMark:
+    """The size and root of the ledger's head now, in one statement (one round trip)."""
+    authorize(principal, Action.READ, org_id)
+    row = rt.db.read_one(ledger_store.head_mark_statement(org_id))
+    if row is None:
+        raise NotFoundError("organization not found")
+    return HeadMark(int(row._mapping["size"]), str(row._mapping["root_hash"]))
+
+
+async def head_mark_now(rt: Runtime, principal: Principal, org_id: str) -> HeadMark:
+    """`head_mark` from the event loop: what the result cache keys answers on and names in
+    ETags (`ropa.api.cache`). PostgreSQL is asked from the loop itself (no worker thread);
+    SQLite, which has no round trip, in a worker thread."""
+    if rt.db.is_sqlite:
+        return await asyncio.to_thread(head_mark, rt, principal, org_id)
+    authorize(principal, Action.READ, org_id)
+    row = await rt.db.read_one_async(ledger_store.HEAD_MARK_SQL, (org_id,))
+    if row is None:
+        raise NotFoundError("organization not found")
+    return HeadMark(int(row[0]), str(row[1]))
 
 
 def _head_at(conn: Any, org_id: str, as_of: str) -> Head:

@@ -2,28 +2,35 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start
 with `BEGIN IMMEDIATE`, so two writers never both read a ledger head and then race to
-extend it. PostgreSQL connections are pre-pinged so a restarted server is survived.
+extend it. PostgreSQL connections are pre-pinged so a restarted server is survived; a
+single-statement read (`Database.read_one`, and `read_one_async` from the event loop) is
+sent without a ping or a transaction, and retried once on a fresh connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import psycopg
 from sqlalchemy import JSON, Engine, Table, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
 from ropa.errors import UnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+LOOP_CONNECTIONS = 8  # per event loop, for `read_one_async`: more requests wait their turn
 log = logging.getLogger("ropa.store")
 WRITE_OPTION = "ropa_write"
 
@@ -35,6 +42,14 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+@dataclass
+class _LoopConnections:
+    """One event loop's connections for `Database.read_one_async`."""
+
+    idle: list[psycopg.AsyncConnection[Any]]
+    turn: asyncio.Semaphore
 
 
 class Database:
@@ -59,6 +74,19 @@ class Database:
         self.engine: Engine = create_engine(self.url, **engine_kw)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        # one-statement reads (`read_one`): autocommit, not pinged (PostgreSQL)
+        self._single: Engine | None = None if self.is_sqlite else create_engine(
+            self.url, **{**engine_kw, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+        )
+        # ... and the same from the event loop (`read_one_async`): its own idle connections
+        self._conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
+            weakref.WeakKeyDictionary()
+        )
+        # told each statement `read_one_async` sends (SQLAlchemy's events see the others)
+        self.loop_statement_listeners: list[Callable[[str], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,6 +130,75 @@ class Database:
             if not is_unavailable(exc):
                 raise  # e.g. a table gone missing: an internal error, not a retry
             raise unavailable(exc, "read") from None
+
+    @property
+    def engines(self) -> list[Engine]:
+        """Every engine statements go through (to observe them all)."""
+        return [self.engine] + ([self._single] if self._single is not None else [])
+
+    def read_one(self, statement: Executable) -> Row[Any] | None:
+        """The first row of one read-only statement, in one round trip to the server.
+
+        `read` pings a pooled PostgreSQL connection, then sends BEGIN, the statement and
+        COMMIT: four round trips. One statement sees one snapshot without a transaction,
+        so here it is sent alone on a connection in autocommit mode from a pool of its
+        own that is not pinged; a connection found lost is dropped and the statement sent
+        once more on a fresh one. SQLite has no round trips: `read` serves.
+        """
+        if self._single is None:
+            with self.read() as conn:
+                return conn.execute(statement).first()
+        for attempt in (1, 2):
+            try:
+                with self._single.connect() as conn:
+                    return conn.execute(statement).first()
+            except (OperationalError, InternalError) as exc:
+                if not is_unavailable(exc):
+                    raise
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise unavailable(exc, "read") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def read_one_async(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of one read-only statement of PostgreSQL (`%s` placeholders), sent
+        from the event loop itself: one round trip, no worker thread.
+
+        Connections are autocommit, LOOP_CONNECTIONS at most per event loop (kept open
+        between statements) and not pinged: one found lost is dropped and the statement
+        sent once more on a fresh one. A database that cannot be reached is
+        UnavailableError."""
+        if self.is_sqlite:
+            raise TypeError("read_one_async is for PostgreSQL: SQLite has `read_one`")
+        loop = asyncio.get_running_loop()
+        pool = self._loops.get(loop)
+        if pool is None:
+            pool = self._loops[loop] = _LoopConnections([], asyncio.Semaphore(LOOP_CONNECTIONS))
+        async with pool.turn:
+            for attempt in (1, 2):
+                conn = pool.idle.pop() if pool.idle else None
+                fresh = conn is None
+                try:
+                    if conn is None:
+                        conn = await psycopg.AsyncConnection.connect(
+                            self._conninfo, autocommit=True
+                        )
+                    for listener in self.loop_statement_listeners:
+                        listener(sql)
+                    cursor = await conn.execute(sql, params)
+                    row = await cursor.fetchone()
+                except psycopg.OperationalError as exc:
+                    if conn is not None:
+                        await conn.close()
+                    if fresh or attempt == 2:
+                        name = type(exc).__name__
+                        log.warning("database read failed: %s: %s", name, first_line(exc))
+                        raise UnavailableError(
+                            "the database could not be reached; retry later"
+                        ) from None
+                    continue
+                pool.idle.append(conn)
+                return row
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def write_session(self) -> Session:
         """A session whose transaction takes the write lock (SQLite: BEGIN IMMEDIATE)."""
@@ -156,6 +253,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._single is not None:
+            self._single.dispose()
+        for pool in list(self._loops.values()):
+            while pool.idle:
+                pool.idle.pop().pgconn.finish()  # its loop may be gone: closed without it
 
 
 def _json_text(value: Any) -> str:

@@ -205,6 +205,17 @@ def receipt(row: EntryRow, checkpoint: str) -> Receipt:
 # --- reading --------------------------------------------------------------------------
 
 
+# the size and root of an organisation's head, for `Database.read_one_async` (PostgreSQL)
+HEAD_MARK_SQL = "SELECT size, root_hash FROM ledger_head WHERE org_id = %s"
+
+
+def head_mark_statement(org_id: str) -> Any:
+    """The same, as a statement of either database (for `Database.read_one`)."""
+    return select(col(LedgerHead.size), col(LedgerHead.root_hash)).where(
+        col(LedgerHead.org_id) == org_id
+    )
+
+
 def read_head(conn: Connection, org_id: str) -> LedgerHead | None:
     row = conn.execute(select(LedgerHead).where(col(LedgerHead.org_id) == org_id)).first()
     return LedgerHead.model_validate(row._mapping) if row else None

@@ -88,14 +88,14 @@ def test_no_cache_requests_errors_and_mutations_are_not_cached(
 def test_answers_judged_at_the_current_time_are_keyed_on_a_time_bucket(
     monkeypatch: pytest.MonkeyPatch, org: Org
 ) -> None:
-    store = cache.ResultCache(app=None, runtime=None)  # type: ignore[arg-type]
+    store = cache.ResultCache(runtime=None)  # type: ignore[arg-type]
     principal = org.as_role("DPO")
     dashboard = (OPERATIONS / "DashboardOverview.graphql").read_text()
     keys = []
     for now in (1_000_000.0, 1_000_000.0 + cache.TIME_BUCKET_SECONDS):
         monkeypatch.setattr(cache.time, "time", lambda now=now: now)
-        keys.append((store.key({}, dashboard, principal, 7, ""),
-                     store.key({}, QUERY, principal, 7, "")))
+        keys.append((store.key("overview", dashboard, principal, 7, "application/json"),
+                     store.key("vendors", QUERY, principal, 7, "application/json")))
     assert keys[0][0] != keys[1][0], "findings and `overdue` move with the clock"
     assert keys[0][1] == keys[1][1], "plain records only move with the ledger"
 
