@@ -20,6 +20,7 @@ from ropa.cli import export as export_cli
 from ropa.cli import keys as keys_cli
 from ropa.cli import ledger as ledger_cli
 from ropa.cli import notice as notice_cli
+from ropa.cli import records_import
 from ropa.cli import serve as serve_cli
 from ropa.cli import witness as witness_cli
 from ropa.cli.common import INVOCATION, RopaTyper, fail, runtime, system_in
@@ -78,6 +79,7 @@ def migrate() -> None:
 
 
 app.command()(serve_cli.serve)
+app.command("import")(records_import.import_records)
 
 
 def _load_demo(rt: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ropa.errors import FieldError, NotFoundError, ValidationError
+from ropa.errors import FieldError, NotFoundError, UserError, ValidationError
 from ropa.services.access import Action, Principal, authorize
 from ropa.services.changes import existing, new_state, open_transaction, patched, require
 from ropa.services.runtime import Runtime
@@ -71,9 +71,23 @@ def import_changes(rt: Runtime, principal: Principal, steps: Iterable[Step]) -> 
         touched: set[str] = set()
         created: set[str] = set()
         rows = _current_rows(tx, steps)
-        for step in steps:
-            _apply(tx, step, touched, created, rows)
+        for k, step in enumerate(steps):
+            try:
+                _apply(tx, step, touched, created, rows)
+            except UserError as exc:
+                raise StepRefused(k, exc) from None
         return tx.commit()
+
+
+@dataclass(frozen=True)
+class StepRefused(Exception):
+    """Step `index` of an import was refused (`cause`); nothing of the import was written."""
+
+    index: int
+    cause: UserError
+
+    def __str__(self) -> str:
+        return str(self.cause)
 
 
 def _current_rows(tx: Transaction, steps: list[Step]) -> dict[str, VersionedRecord]:
@@ -157,8 +171,9 @@ def step_from_json(obj: Any) -> Step:
 class ImportFailure(Exception):
     """A batch refused: nothing of it was written; the batches before it were."""
 
-    line: int  # the first line of the refused batch
-    imported: int  # lines written before it
+    line: int  # the refused line
+    first: int  # the first line of its batch: where to resume
+    imported: int  # lines written before that batch
     cause: Exception
 
 
@@ -172,22 +187,23 @@ def import_lines(
 ) -> int:
     """Import numbered steps `batch` at a time, each batch one transaction (one checkpoint).
 
-    Returns the number of entries written. A refused batch raises ImportFailure naming its
-    first line: the batches before it are committed, it and those after are not.
+    Returns the number of entries written. A refused batch raises ImportFailure naming the
+    refused line: the batches before it are committed, it and those after are not.
     """
-    written, done, pending, first = 0, 0, [], 0
+    written, done = 0, 0
+    numbers: list[int] = []
+    pending: list[Step] = []
     for number, step in lines:
-        if not pending:
-            first = number
+        numbers.append(number)
         pending.append(step)
         if len(pending) >= batch:
-            written += _import_batch(rt, principal, pending, first, done)
+            written += _import_batch(rt, principal, pending, numbers, done)
             done += len(pending)
-            pending = []
+            numbers, pending = [], []
             if progress is not None:
                 progress(done)
     if pending:
-        written += _import_batch(rt, principal, pending, first, done)
+        written += _import_batch(rt, principal, pending, numbers, done)
         done += len(pending)
         if progress is not None:
             progress(done)
@@ -195,9 +211,9 @@ def import_lines(
 
 
 def _import_batch(
-    rt: Runtime, principal: Principal, steps: list[Step], first: int, done: int
+    rt: Runtime, principal: Principal, steps: list[Step], numbers: list[int], done: int
 ) -> int:
     try:
         return len(import_changes(rt, principal, steps))
-    except (ValidationError, NotFoundError) as exc:
-        raise ImportFailure(first, done, exc) from None
+    except StepRefused as exc:
+        raise ImportFailure(numbers[exc.index], numbers[0], done, exc.cause) from None
