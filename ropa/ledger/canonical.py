@@ -41,15 +41,13 @@ def canonical(obj: Any) -> bytes:
     """
     if _check_value(obj):
         # Without floats, and with no member name outside the Basic Multilingual Plane
-        # (where UTF-16 and code-point order differ), the standard library's sorted,
-        # compact, non-ASCII-preserving output is byte for byte the RFC 8785 form: the
-        # same escapes (\" \\ \b \f \n \r \t, other controls as lowercase \u00xx) and
-        # nothing else escaped. It is C code, and ~7x faster than the generic encoder.
+        # (where UTF-16 and code-point order differ), orjson's sorted, compact UTF-8
+        # output is byte for byte the RFC 8785 form: the same escapes (\" \\ \b \f \n \r
+        # \t, other controls as lowercase \u00xx) and nothing else escaped (tested against
+        # the reference encoder on random values). It is native code, many times faster.
         try:
-            return json.dumps(
-                obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-            ).encode("utf-8")
-        except UnicodeEncodeError:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
             pass  # a lone surrogate: let the generic encoder judge it
     try:
         return bytes(rfc8785.dumps(obj))
