@@ -268,7 +268,7 @@ def build_imported(rt: Runtime, shape: Shape, batch: int = 250) -> int:
     return n
 
 
-def grow_ledger(rt: Runtime, slug: str, entries: int, batch: int = 250) -> None:
+def grow_ledger(rt: Runtime, slug: str, entries: int, batch: int = 1000) -> None:
     """Reviews of activities and changes of processors until the ledger holds `entries`."""
     from ropa.services import reads
 
