@@ -290,7 +290,8 @@ def grow_ledger(rt: Runtime, slug: str, entries: int, batch: int = 250) -> None:
                           record_id=pid) for k, pid in enumerate(ids)]
         else:  # the yearly review, activity by activity
             ids = _next(acts, round_no, take)
-            stamp = f"2026-{(round_no % 12) + 1:02d}-{(round_no % 28) + 1:02d}"
+            # a year in the past whatever the month: a review is never in the future
+            stamp = f"2025-{(round_no % 12) + 1:02d}-{(round_no % 28) + 1:02d}"
             steps = [Step("updateProcessingActivity",
                           {"lastReviewedAt": f"{stamp}T{k // 60 % 24:02d}:{k % 60:02d}:"
                                              f"{round_no % 60:02d}.000000Z",
