@@ -25,11 +25,12 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     String,
     and_,
+    bindparam,
     cast,
     func,
-    literal,
     or_,
     select,
 )
@@ -48,6 +49,7 @@ from ropa.store.tables import (
     Organization,
     ProcessingActivity,
     ProcessorEngagement,
+    UUIDText,
     VersionedRecord,
     snake,
 )
@@ -101,19 +103,26 @@ def visible(
     since, until = col(table.valid_from), col(table.valid_to)
     if by_key:
         org = UnaryExpression(org, operator=operators.custom_op("+"))
+    # named parameters: a statement built for one view runs for another of the same kind
+    # with `view_params(other)`
+    org_id = bindparam("view_org", view.org_id, type_=UUIDText)
+    size = bindparam("view_size", view.size, type_=Integer)
     branches = or_(
-        and_(org == view.org_id, until.is_(None), since < view.size),
-        and_(org == view.org_id, until >= view.size, since < view.size),
+        and_(org == org_id, until.is_(None), since < size),
+        and_(org == org_id, until >= size, since < size),
     )
     if view.is_current or view.backend != "postgresql":
         return branches
     # The past on PostgreSQL: the versions whose [valid_from, valid_to) holds the view's
     # last entry, a containment the GiST index `ix_<table>_valid` (migration 0007) answers
     # in one probe, where the branches above read every version replaced since.
-    return and_(
-        org == view.org_id,
-        func.int8range(since, until).op("@>")(cast(literal(view.size - 1), BigInteger)),
-    )
+    last = cast(bindparam("view_last", view.size - 1), BigInteger)
+    return and_(org == org_id, func.int8range(since, until).op("@>")(last))
+
+
+def view_params(view: View) -> dict[str, Any]:
+    """The values of the parameters `visible` names, for `view`."""
+    return {"view_org": view.org_id, "view_size": view.size, "view_last": view.size - 1}
 
 
 def open_view(
@@ -170,14 +179,14 @@ def _fetch(
     order: Iterable[Any] = (),
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    stmt = select(*_state_columns(table)).where(visible(table, view), *where).order_by(*order)
+    stmt = select(*state_columns(table)).where(visible(table, view), *where).order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
     return _states(table, conn.execute(stmt).all())  # fetchall: rows decoded in C
 
 
 @cache
-def _state_columns(table: type[VersionedRecord]) -> tuple[Any, ...]:
+def state_columns(table: type[VersionedRecord]) -> tuple[Any, ...]:
     """The columns of a record's state, in `to_state` order: `id`, then `state_fields`."""
     return (col(table.id), *(getattr(table, snake(n)) for n in table.state_fields))
 
@@ -251,7 +260,7 @@ def page(
     table = TABLE_BY_TYPE[entity_type]
     limit = page_limit(first)
     count_stmt, stmt = page_statements(
-        table, view, filters, limit, after, _state_columns(table)
+        table, view, filters, limit, after, state_columns(table)
     )
     with rt.db.read() as conn:
         total = conn.execute(count_stmt).scalar_one()
@@ -288,10 +297,9 @@ def page_statements(
     `page` selects the states; `json_reads` the same rows as JSON: one definition of which
     rows a page holds and in what order.
     """
-    sort_name, desc = _ORDER[table.entity_type]
-    sort_col = getattr(table, sort_name)
+    _, desc = _ORDER[table.entity_type]
     where = [visible(table, view), *_filters(table, view, filters)]
-    key = [func.coalesce(sort_col, ""), col(table.id)]
+    key = [func.coalesce(sort_column(table), ""), col(table.id)]
     count_stmt = select(func.count()).select_from(table).where(*where)
     stmt = select(*columns).select_from(table).where(*where)
     if after:
@@ -300,11 +308,18 @@ def page_statements(
             stmt = stmt.where(or_(key[0] < value, and_(key[0] == value, col(table.id) < last_id)))
         else:
             stmt = stmt.where(or_(key[0] > value, and_(key[0] == value, col(table.id) > last_id)))
-    stmt = stmt.order_by(*(k.desc() for k in key) if desc else key).limit(limit + 1)
+    stmt = stmt.order_by(*page_order(table)).limit(limit + 1)
     return count_stmt, stmt
 
 
-def sort_column(table: type[VersionedRecord]) -> Any:
+def page_order(table: Any) -> list[Any]:
+    """The ORDER BY of a connection of `table` (a record table, or an alias of its rows)."""
+    _, desc = _ORDER[table.entity_type]
+    key = [func.coalesce(sort_column(table), ""), col(table.id)]
+    return [k.desc() for k in key] if desc else key
+
+
+def sort_column(table: Any) -> Any:
     """The column a connection of `table` is ordered by (then by id), as in its cursors."""
     return getattr(table, _ORDER[table.entity_type][0])
 

@@ -24,6 +24,7 @@ from ropa.api import compiled
 from ropa.api.compiled import json_plan
 from ropa.api.compiled.plan import compile_operation
 from ropa.api.context import Context
+from ropa.api.limits import Limits
 from ropa.api.schema import build_schema
 from ropa.services import activities, reads
 from ropa.services.access import Principal
@@ -114,10 +115,15 @@ def history(rt: Runtime) -> tuple[Org, str]:
 
 
 def _run(
-    rt: Runtime, principal: Principal, query: str, variables: dict[str, Any], **flags: bool
+    rt: Runtime,
+    principal: Principal,
+    query: str,
+    variables: dict[str, Any],
+    schema: Any = SCHEMA,
+    **flags: bool,
 ) -> Any:
     context = Context(runtime=rt, principal_or_none=principal, **flags)
-    return asyncio.run(SCHEMA.execute(query, variable_values=variables, context_value=context))
+    return asyncio.run(schema.execute(query, variable_values=variables, context_value=context))
 
 
 def _spliced(data: Any) -> bool:
@@ -128,14 +134,20 @@ def _spliced(data: Any) -> bool:
     return False
 
 
-def _same(rt: Runtime, principal: Principal, query: str, variables: dict[str, Any]) -> Any:
-    standard = _run(rt, principal, query, variables)
+def _same(
+    rt: Runtime,
+    principal: Principal,
+    query: str,
+    variables: dict[str, Any],
+    schema: Any = SCHEMA,
+) -> Any:
+    standard = _run(rt, principal, query, variables, schema)
     assert not standard.errors, standard.errors
-    spliced = _run(rt, principal, query, variables, compiled=True, splice_json=True)
+    spliced = _run(rt, principal, query, variables, schema, compiled=True, splice_json=True)
     assert not spliced.errors, spliced.errors
     assert _spliced(spliced.data), "the database did not write the connection"
     assert orjson.loads(orjson.dumps(spliced.data)) == standard.data
-    parsed = _run(rt, principal, query, variables, compiled=True)
+    parsed = _run(rt, principal, query, variables, schema, compiled=True)
     assert parsed.data == standard.data
     return standard.data
 
@@ -233,3 +245,57 @@ def _connection_field(query: str) -> Any:
     plan = compile_operation(SCHEMA._schema, parse(query), None)
     organization = plan.root.fields[0].subs["Organization"]
     return next(f for f in organization.fields if f.key == "acts")
+
+
+DEEP = """
+query Deep($slug: String!, $asOf: DateTime, $first: Int, $after: String) {
+  organization(slug: $slug, asOf: $asOf) {
+    processingActivities(first: $first, after: $after) {
+      pageInfo { hasNextPage startCursor endCursor }
+      edges { cursor node { id name
+        engagements { id processor { id name engagements { id activity { name } } } }
+        transfers { id recipientProcessor { id engagements { purpose } } }
+      } }
+    }
+    processors(first: 3) { edges { node { name engagements { activity { name } } } } }
+  }
+}
+"""
+DEEP_SCHEMA = compiled.enable(build_schema(limits=Limits(max_depth=12, max_cost=50_000)))
+
+
+def test_relations_nested_in_relations_answer_the_same_on_every_page(
+    rt: Runtime, history: tuple[Org, str]
+) -> None:
+    """Children inside references inside children: each relation reads what its parents
+    reach, now and as of the middle of the history, on a first and a second page."""
+    holder, middle = history
+    viewer = holder.as_role("VIEWER")
+    for as_of in (None, middle):
+        variables: dict[str, Any] = {"slug": SHAPE.slug, "asOf": as_of, "first": 4}
+        first = _same(rt, viewer, DEEP, variables, DEEP_SCHEMA)
+        end = first["organization"]["processingActivities"]["pageInfo"]["endCursor"]
+        _same(rt, viewer, DEEP, {**variables, "after": end}, DEEP_SCHEMA)
+
+
+def test_one_statement_serves_other_organisations_and_later_states(
+    rt: Runtime, history: tuple[Org, str]
+) -> None:
+    """A page's statement is built once per selection: the next request, for another
+    organisation or after a write, reads its own view through the same statement."""
+    holder, _ = history
+    other = make_org(rt, "json-reads-second")
+    shape = Shape("json-reads-second", activities=3, processors=4, breaches=0, open_breaches=0)
+    _, steps = organisation_steps(shape, seed=8)  # other ids than the first one
+    import_changes(rt, other.as_role("DPO"), list(steps))
+    variables = {"first": 100, "asOf": None}
+    mine = _same(rt, holder.as_role("DPO"), DASHBOARD, {**variables, "slug": SHAPE.slug})
+    theirs = _same(rt, other.as_role("DPO"), DASHBOARD, {**variables, "slug": shape.slug})
+    assert mine != theirs
+    dpo = other.as_role("DPO")
+    view = reads.view_of(rt, dpo, other.id)
+    renamed = reads.all_records(rt, view, "ProcessingActivity")[0]
+    activities.update_processing_activity(rt, dpo, renamed["id"], {"name": "Renamed later"})
+    after = _same(rt, dpo, DASHBOARD, {**variables, "slug": shape.slug})
+    names = [e["node"]["name"] for e in after["organization"]["processingActivities"]["edges"]]
+    assert "Renamed later" in names

@@ -268,9 +268,9 @@ def _page_info(name: str, page: JsonPage, type_name: str) -> Any:
     if name == "hasPreviousPage":
         return page.has_previous
     if name == "startCursor":
-        return page.cursors[0] if page.cursors else None
+        return page.cursor(0) if page.nodes else None
     if name == "endCursor":
-        return page.cursors[-1] if page.cursors else None
+        return page.cursor(-1) if page.nodes else None
     return type_name  # __typename
 
 
@@ -299,7 +299,8 @@ def _edges(fields: list[tuple[str, str, Any]], page: JsonPage) -> str:
         separator = pieces[1] + "," + pieces[0]
         return "[" + pieces[0] + separator.join(page.nodes) + pieces[1] + "]"
     out = []
-    for node, cursor in zip(page.nodes, page.cursors, strict=True):
+    for i, node in enumerate(page.nodes):
+        cursor = page.cursor(i) if "cursor" in slots else ""
         edge = pieces[0]
         for slot, after in zip(slots, pieces[1:], strict=True):
             edge += (node if slot == "node" else cursor) + after
