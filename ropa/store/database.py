@@ -243,12 +243,17 @@ class Database:
         names = list(rows[0])
         as_json = [isinstance(table.c[n].type, JSON) for n in names]
         columns = ", ".join(f'"{n}"' for n in names)
-        with raw.cursor().copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([
-                    _json_text(row[n]) if j and row[n] is not None else row[n]
-                    for n, j in zip(names, as_json, strict=True)
-                ])
+        try:
+            with raw.cursor().copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([
+                        _json_text(row[n]) if j and row[n] is not None else row[n]
+                        for n, j in zip(names, as_json, strict=True)
+                    ])
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, psycopg.Error, hide_parameters=True
+            ) from None
         return True
 
     def dispose(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from ropa.ledger import merkle
@@ -83,7 +85,7 @@ def lock_head(conn: Connection, org_id: str) -> LedgerHead | None:
     raw = _postgres(conn)
     if raw is not None:
         # BEGIN and the locking read in one round trip (libpq pipeline mode)
-        with raw.pipeline():
+        with _driver_errors(), raw.pipeline():
             found = raw.execute(_PG_LOCK_HEAD, (org_id,)).fetchone()
         if found is None:
             return None
@@ -94,6 +96,16 @@ def lock_head(conn: Connection, org_id: str) -> LedgerHead | None:
     stmt = select(table).where(table.c.org_id == org_id).with_for_update()
     row = conn.execute(stmt).first()
     return None if row is None else LedgerHead.model_validate(row._mapping)
+
+
+@contextmanager
+def _driver_errors() -> Iterator[None]:
+    """psycopg's errors on the driver connection, raised as SQLAlchemy raises them (so the
+    write path tells a refusing database from a conflict, as for its other statements)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True) from None
 
 
 def _postgres(conn: Connection) -> psycopg.Connection[Any] | None:
@@ -212,7 +224,8 @@ def write(
                 pass
             elif raw is not None:
                 columns, sql = _PG_INSERT[table.name]
-                raw.cursor().executemany(sql, [[r[c] for c in columns] for r in rows])
+                with _driver_errors():
+                    raw.cursor().executemany(sql, [[r[c] for c in columns] for r in rows])
             else:
                 conn.execute(insert(table), rows)
             rows.clear()
@@ -228,10 +241,11 @@ def store_head(conn: Connection, head: LedgerHead, *, new: bool) -> None:
     """Write the head's new state (insert for a new ledger), in one statement."""
     raw = _postgres(conn)
     if raw is not None and not new:
-        raw.execute(_PG_STORE_HEAD, (
-            head.size, Jsonb(head.frontier), head.root_hash, head.checkpoint, head.key_id,
-            head.last_ts, head.org_id,
-        ))
+        with _driver_errors():
+            raw.execute(_PG_STORE_HEAD, (
+                head.size, Jsonb(head.frontier), head.root_hash, head.checkpoint, head.key_id,
+                head.last_ts, head.org_id,
+            ))
         return
     table = LedgerHead.__table__  # type: ignore[attr-defined]
     if new:
