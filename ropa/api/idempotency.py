@@ -27,7 +27,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from ropa.api.limits.rate_limit import PRINCIPAL_KEY
-from ropa.api.transport import Captured, capture
+from ropa.api.transport import Captured, capture, replaying
 from ropa.errors import UnauthenticatedError, UnavailableError, ValidationError
 from ropa.services import idempotency, tokens
 from ropa.services.access import Principal
@@ -57,33 +57,36 @@ class IdempotentRequests:
         self.runtime = runtime
 
     async def run(
-        self, app: Any, scope: Any, receive: Any, fields: dict[str, Any], raw_key: str
+        self, app: Any, scope: Any, body: bytes, fields: dict[str, Any], raw_key: str
     ) -> Captured:
+        """The answer to a mutation sent with `Idempotency-Key`; `body` is the request's,
+        read already: each run of the inner app gets it anew (a rebuilt answer runs it
+        again)."""
         try:
             key = idempotency.check_key(raw_key)
         except ValidationError as exc:
             return error(400, exc.code, str(exc))
         principal = scope.get(PRINCIPAL_KEY) or await self._authenticate(scope)
         if principal is None or principal.org_id is None:
-            return await capture(app, scope, receive)  # answered as GraphQL would
+            return await capture(app, scope, replaying(body))  # answered as GraphQL would
         claim = Claim(principal.org_id, key, idempotency.fingerprint(fields, principal.actor.id))
         try:
             stored = await self._lookup(claim)
             if stored is None:
                 with idempotency.claiming(claim):
-                    response = await capture(app, scope, receive)
+                    response = await capture(app, scope, replaying(body))
                 if claim.committed:
                     await self._store(claim, response)
                     return response
                 stored = await self._lookup(claim)  # a concurrent request with the key won
                 if stored is None:
                     return response  # nothing changed, so there is nothing to remember
-            return await self._replay(app, scope, receive, claim, stored)
+            return await self._replay(app, scope, body, claim, stored)
         except UnavailableError as exc:
             return error(503, exc.code, f"{exc}; retry with the same Idempotency-Key")
 
     async def _replay(
-        self, app: Any, scope: Any, receive: Any, claim: Claim, stored: Stored
+        self, app: Any, scope: Any, body: bytes, claim: Claim, stored: Stored
     ) -> Captured:
         if stored.fingerprint != claim.fingerprint:
             return error(422, "CONFLICT", "this Idempotency-Key was used for a different request "
@@ -96,7 +99,7 @@ class IdempotentRequests:
         if stored.response is None:
             # applied, but its answer was lost: rebuild it from the change, never reapply
             with idempotency.replaying(claim.org_id, stored.receipts):
-                response = await capture(app, scope, receive)
+                response = await capture(app, scope, replaying(body))
             await self._store(claim, response)
             response.extra[REPLAYED] = "true"
             return response

@@ -329,7 +329,7 @@ class GraphQLOverHTTP:
                     self._note(operation, started, ())
                     await _send(send, 200, stored.headers, stored.body)
                     return
-            response = await self._answer(scope, receive, operation.fields, headers, method)
+            response = await self._answer(scope, receive, body, operation.fields, headers, method)
         result = parsed_errors(response)
         response = conform(response, media_type, result)
         self._note(operation, started, error_codes(result))
@@ -382,13 +382,13 @@ class GraphQLOverHTTP:
         return operation
 
     async def _answer(
-        self, scope: Any, receive: Any, fields: dict[str, Any], headers: dict[str, str],
-        method: str,
+        self, scope: Any, receive: Any, body: bytes, fields: dict[str, Any],
+        headers: dict[str, str], method: str,
     ) -> Captured:
         """The inner app's answer, within the request time limit."""
         if method == "POST" and "idempotency-key" in headers:
             running = self.idempotent.run(
-                self.app, scope, receive, fields, headers["idempotency-key"]
+                self.app, scope, body, fields, headers["idempotency-key"]
             )
         else:
             running = capture(self.app, scope, receive)
