@@ -11,9 +11,11 @@ Every change still gets its own receipt and its own error:
 
 - a change refused before it wrote anything (validation, NOT_FOUND, CONFLICT found by a
   read) fails alone, and the others go on in the same transaction;
-- a change that fails after writing part of itself, a database error, or a commit that
-  the database refuses (a unique index, say) makes the group start over one change per
-  transaction, so each change's outcome is what it would have been alone.
+- a change that fails after writing part of itself, a database error before COMMIT, or
+  rows the database refuses (a unique index, say) make the group start over one change
+  per transaction, so each change's outcome is what it would have been alone;
+- a database lost during COMMIT leaves the outcome unknown: the changes are never applied
+  again, and each writer gets SERVICE_UNAVAILABLE, as a lone writer would.
 
 Changes are applied in the order they arrived, and each one reads what the changes before
 it in its group wrote, as it would after their commits. Within one process only: several
@@ -29,13 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
 
+from ropa.errors import ConflictError
 from ropa.ledger.keys import SigningKey
 from ropa.store.database import Database
 from ropa.store.ledger_store import Actor, Receipt
 from ropa.store.tables import IdempotencyKey
-from ropa.store.write_path import Transaction
+from ropa.store.write_path import Transaction, unavailable
 
 T = TypeVar("T")
 MAX_GROUP = 64  # changes in one transaction at most
@@ -136,6 +139,7 @@ class GroupCommitter:
     def _write_group(self, org_id: str, key: SigningKey, batch: list[Job[Any]]) -> bool:
         """All of `batch` in one transaction; False when it must start over one by one."""
         written: list[tuple[Job[Any], int, int]] = []
+        lost: Exception | None = None  # the database failed during COMMIT
         try:
             with Transaction(self.db, org_id, batch[0].actor, key, self.prefix) as tx:
                 for job in batch:
@@ -159,9 +163,23 @@ class GroupCommitter:
                     job.receipts = [tx.receipt(e, note) for e in tx.entries[start:end]]
                     if job.idempotency is not None:
                         tx.keep_idempotency(job.idempotency, job.receipts)
-                tx.finish()
+                try:
+                    tx.finish()
+                except ConflictError:
+                    return False  # refused before COMMIT, nothing written: each alone
+                except Exception as exc:  # noqa: BLE001 - given to each writer below
+                    lost = exc
         except Exception:  # noqa: BLE001 - each change is retried alone, for its own error
             return False
+        if lost is not None:
+            # COMMIT may or may not have taken effect: never apply the changes again;
+            # each writer is told what a lone writer would be (a retry with its
+            # Idempotency-Key settles it)
+            error: Exception = lost
+            if isinstance(lost, OperationalError | InternalError):
+                error = unavailable(lost)
+            for job, _, _ in written:
+                job.error, job.receipts = error, []
         for job in batch:
             job.settled = True
         if len(written) > 1:
