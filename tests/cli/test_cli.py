@@ -12,16 +12,6 @@ from typer.testing import CliRunner
 from ropa.cli.main import app
 
 
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("ROPA_DATABASE_URL", database_url)
-    monkeypatch.setenv("ROPA_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
-    monkeypatch.delenv("ROPA_SIGNING_KEY", raising=False)
-    runner = CliRunner()
-    assert runner.invoke(app, ["migrate"]).exit_code == 0
-    return runner
-
-
 def _ok(cli: CliRunner, *args: str) -> str:
     result = cli.invoke(app, list(args))
     assert result.exit_code == 0, result.output

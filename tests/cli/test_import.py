@@ -15,17 +15,13 @@ PROCESSOR = "11111111-1111-4111-8111-111111111111"
 ACTIVITY = "22222222-2222-4222-8222-222222222222"
 
 
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("ROPA_DATABASE_URL", database_url)
-    monkeypatch.setenv("ROPA_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
-    monkeypatch.delenv("ROPA_SIGNING_KEY", raising=False)
-    runner = CliRunner()
-    for args in (["migrate"], ["keys", "init"],
+@pytest.fixture(autouse=True)
+def acme(cli: CliRunner) -> None:
+    """A signing key and the organisation the imports go to."""
+    for args in (["keys", "init"],
                  ["org", "create", "--slug", "acme", "--name", "Acme", "--country", "DE"]):
-        result = runner.invoke(app, args)
+        result = cli.invoke(app, args)
         assert result.exit_code == 0, result.output
-    return runner
 
 
 def _file(tmp_path: Path, lines: list[dict[str, Any]]) -> str:
