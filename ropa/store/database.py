@@ -218,16 +218,11 @@ class Database:
         if self.is_sqlite:
             yield
             return
-        raw = conn.connection.driver_connection
+        raw = driver(conn)
         assert raw is not None
-        try:
-            with raw.pipeline():
-                yield
-                raw.commit()
-        except psycopg.Error as exc:
-            raise DBAPIError.instance(
-                None, None, exc, psycopg.Error, hide_parameters=True
-            ) from None
+        with driver_errors(), raw.pipeline():
+            yield
+            raw.commit()
 
     def copy_rows(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
         """Insert `rows` into `table` with COPY (PostgreSQL); False where there is none.
@@ -238,22 +233,19 @@ class Database:
         """
         if self.is_sqlite or not rows:
             return False
-        raw = conn.connection.driver_connection
+        raw = driver(conn)
         assert raw is not None
         names = list(rows[0])
         as_json = [isinstance(table.c[n].type, JSON) for n in names]
         columns = ", ".join(f'"{n}"' for n in names)
-        try:
-            with raw.cursor().copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row([
-                        _json_text(row[n]) if j and row[n] is not None else row[n]
-                        for n, j in zip(names, as_json, strict=True)
-                    ])
-        except psycopg.Error as exc:
-            raise DBAPIError.instance(
-                None, None, exc, psycopg.Error, hide_parameters=True
-            ) from None
+        with driver_errors(), raw.cursor().copy(
+            f'COPY "{table.name}" ({columns}) FROM STDIN'
+        ) as copy:
+            for row in rows:
+                copy.write_row([
+                    _json_text(row[n]) if j and row[n] is not None else row[n]
+                    for n, j in zip(names, as_json, strict=True)
+                ])
         return True
 
     def dispose(self) -> None:
@@ -263,6 +255,24 @@ class Database:
         for pool in list(self._loops.values()):
             while pool.idle:
                 pool.idle.pop().pgconn.finish()  # its loop may be gone: closed without it
+
+
+def driver(conn: Connection) -> psycopg.Connection[Any] | None:
+    """The psycopg connection under `conn` on PostgreSQL (None on SQLite): for the few fixed
+    statements of every write, where SQLAlchemy's per-statement work is most of the cost."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return conn.connection.driver_connection
+
+
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """psycopg's errors on the driver connection, raised as SQLAlchemy raises them, so a
+    refusing database is told from a conflict as for every other statement."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True) from None
 
 
 def _json_text(value: Any) -> str:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
 from ropa.errors import ConflictError
 from ropa.ledger.keys import SigningKey
 from ropa.store.database import Database
-from ropa.store.ledger_store import Actor, Receipt
+from ropa.store.ledger_store import Actor, Receipt, receipt
 from ropa.store.tables import IdempotencyKey
 from ropa.store.write_path import Transaction, unavailable
 
@@ -160,7 +160,7 @@ class GroupCommitter:
                         job.settled = True
                     return True
                 for job, start, end in written:
-                    job.receipts = [tx.receipt(e, note) for e in tx.entries[start:end]]
+                    job.receipts = [receipt(e, note) for e in tx.entries[start:end]]
                     if job.idempotency is not None:
                         tx.keep_idempotency(job.idempotency, job.receipts)
                 try:

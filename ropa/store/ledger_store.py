@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from ropa.ledger import merkle
@@ -26,6 +23,7 @@ from ropa.ledger.canonical import canonical
 from ropa.ledger.checkpoint import checkpoint_text
 from ropa.ledger.keys import SigningKey
 from ropa.ledger.note import sign_note
+from ropa.store.database import driver, driver_errors
 from ropa.store.tables import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
 
 
@@ -82,10 +80,10 @@ def lock_head(conn: Connection, org_id: str) -> LedgerHead | None:
     On SQLite the whole database is already locked by `BEGIN IMMEDIATE`. The head comes
     back detached: the write path changes it in memory and `write` stores it.
     """
-    raw = _postgres(conn)
+    raw = driver(conn)
     if raw is not None:
         # BEGIN and the locking read in one round trip (libpq pipeline mode)
-        with _driver_errors(), raw.pipeline():
+        with driver_errors(), raw.pipeline():
             found = raw.execute(_PG_LOCK_HEAD, (org_id,)).fetchone()
         if found is None:
             return None
@@ -96,27 +94,6 @@ def lock_head(conn: Connection, org_id: str) -> LedgerHead | None:
     stmt = select(table).where(table.c.org_id == org_id).with_for_update()
     row = conn.execute(stmt).first()
     return None if row is None else LedgerHead.model_validate(row._mapping)
-
-
-@contextmanager
-def _driver_errors() -> Iterator[None]:
-    """psycopg's errors on the driver connection, raised as SQLAlchemy raises them (so the
-    write path tells a refusing database from a conflict, as for its other statements)."""
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True) from None
-
-
-def _postgres(conn: Connection) -> psycopg.Connection[Any] | None:
-    """The psycopg connection under `conn` on PostgreSQL (None on SQLite).
-
-    The ledger's own rows (a handful of fixed statements on every write) are sent on it
-    directly: SQLAlchemy's per-statement work is most of their cost.
-    """
-    if conn.dialect.name != "postgresql":
-        return None
-    return conn.connection.driver_connection
 
 
 _HEAD_ALL = ("org_id", "origin", "size", "frontier", "root_hash", "checkpoint", "key_id",
@@ -144,9 +121,6 @@ class Pending:
     entries: list[dict[str, Any]] = field(default_factory=list)
     nodes: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.entries or self.nodes or self.checkpoints)
 
 
 def append_entry(
@@ -217,14 +191,14 @@ def write(
         (LedgerNode.__table__, pending.nodes),  # type: ignore[attr-defined]
         (LedgerCheckpoint.__table__, pending.checkpoints),  # type: ignore[attr-defined]
     )
-    raw = _postgres(conn)
+    raw = driver(conn)
     for table, rows in tables:
         if rows:
             if copy is not None and copy(conn, table, rows):
                 pass
             elif raw is not None:
                 columns, sql = _PG_INSERT[table.name]
-                with _driver_errors():
+                with driver_errors():
                     raw.cursor().executemany(sql, [[r[c] for c in columns] for r in rows])
             else:
                 conn.execute(insert(table), rows)
@@ -239,9 +213,9 @@ _PG_STORE_HEAD = (
 
 def store_head(conn: Connection, head: LedgerHead, *, new: bool) -> None:
     """Write the head's new state (insert for a new ledger), in one statement."""
-    raw = _postgres(conn)
+    raw = driver(conn)
     if raw is not None and not new:
-        with _driver_errors():
+        with driver_errors():
             raw.execute(_PG_STORE_HEAD, (
                 head.size, Jsonb(head.frontier), head.root_hash, head.checkpoint, head.key_id,
                 head.last_ts, head.org_id,

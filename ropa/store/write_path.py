@@ -107,12 +107,10 @@ class Transaction:
         self.head: LedgerHead | None = None
         self._new_head = False
         self._ledger = ledger_store.Pending()
-        # versions to insert, per table, and those of them not sent yet by (table, id)
+        # versions to insert, per table
         self._inserts: dict[type[VersionedRecord], list[dict[str, Any]]] = {}
-        self._unsent: dict[tuple[type[VersionedRecord], str], dict[str, Any]] = {}
         # versions to close: table -> [{b_id, b_from, b_to}]
         self._closes: dict[type[VersionedRecord], list[dict[str, Any]]] = {}
-        self.flushes = 0  # how many times rows were sent before the commit
         # an explicit instant for this transaction's entries (trusted system callers only:
         # the demo loader, imports); never earlier than the ledger's last entry
         self.requested_ts = ts
@@ -177,14 +175,11 @@ class Transaction:
         if note is None:
             self.session.rollback()
             return []
-        receipts = [self.receipt(e, note) for e in self.entries]
+        receipts = [ledger_store.receipt(e, note) for e in self.entries]
         if self.idempotency is not None:
             self.keep_idempotency(self.idempotency, receipts)
         self.finish()
         return receipts
-
-    def receipt(self, entry: EntryRow, note: str) -> Receipt:
-        return ledger_store.receipt(entry, note)
 
     def keep_idempotency(self, record: IdempotencyKey, receipts: list[Receipt]) -> None:
         """A retried request's key, committed with the change it made."""
@@ -257,19 +252,12 @@ class Transaction:
         except IntegrityError as exc:
             raise ConflictError(_conflict_message(exc)) from None
 
-    def flush(self) -> None:
-        """Send the rows built so far (reads in this transaction then see them)."""
-        if self._inserts or self._closes or self._ledger:
-            self.flushes += 1
-            self._send()
-
     def _send_for(self, stmt: Select[Any]) -> None:
         """Send the pending versions of the record tables `stmt` reads, and only those:
         the ledger's rows wait for the commit, so a group's changes share its statements."""
         reads = {t.name for t in find_tables(stmt)}
         tables = {t for t in (*self._inserts, *self._closes) if t.__tablename__ in reads}
         if tables:
-            self.flushes += 1
             self._send(tables)
 
     # -- writing --------------------------------------------------------------------------
@@ -344,15 +332,10 @@ class Transaction:
             **table.row_values(state),
         }
         self._inserts.setdefault(table, []).append(values)
-        self._unsent[(table, state["id"])] = values
 
     def _close(self, row: VersionedRecord, seq: int) -> None:
-        table = type(row)
-        unsent = self._unsent.pop((table, row.id), None)
-        if unsent is not None and unsent["valid_from"] == row.valid_from:
-            unsent["valid_to"] = seq  # written in this transaction: closed before it is sent
-            return
-        self._closes.setdefault(table, []).append(
+        # `row` was read, so its version was sent: closing it is an UPDATE
+        self._closes.setdefault(type(row), []).append(
             {"b_id": row.id, "b_from": row.valid_from, "b_to": seq}
         )
 
@@ -385,8 +368,6 @@ class Transaction:
             t = table.__table__  # type: ignore[attr-defined]
             if not (copy and self.db.copy_rows(conn, t, rows)):
                 conn.execute(insert(t), rows)
-            for row in rows:
-                self._unsent.pop((table, row["id"]), None)
         if only is None:
             ledger_store.write(conn, self._ledger, self.db.copy_rows if copy else None)
 
