@@ -10,14 +10,18 @@ one checkpoint. Every line is read and checked for its shape before anything is 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
 from ropa.cli.common import fail, runtime, system_in
 from ropa.errors import RopaError
+
+if TYPE_CHECKING:
+    from ropa.services.imports import Step
 
 
 def import_records(
@@ -31,34 +35,24 @@ def import_records(
     ] = 1,
 ) -> None:
     """Import changes from a JSON Lines file through the write path, in signed batches."""
-    from ropa.services.imports import ImportFailure, import_lines, step_from_json
+    from ropa.services.imports import ImportFailure, import_lines
 
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
-    steps = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if number < from_line or not line.strip():
-            continue
-        try:
-            steps.append((number, step_from_json(orjson.loads(line))))
-        except orjson.JSONDecodeError as exc:
-            fail(f"{file}:{number}: not JSON ({exc.msg}); fix the line and run again")
-        except RopaError as exc:
-            fail(f"{file}:{number}: {exc}; fix the line and run again")
-    if not steps:
+    # a first pass checks every line's shape; the import then reads the file again, so a
+    # file of millions of lines is never held in memory
+    total = sum(1 for _ in _steps(file, from_line))
+    if not total:
         fail(f"{file} holds no change to import (one JSON object per line)")
     rt = runtime()
     tty = sys.stderr.isatty()
 
     def progress(done: int) -> None:
         if tty:
-            sys.stderr.write(f"\rimported {done}/{len(steps)} lines")
+            sys.stderr.write(f"\rimported {done}/{total} lines")
             sys.stderr.flush()
 
     try:
         principal = system_in(rt, org)
+        steps = _steps(file, from_line)
         written = import_lines(rt, principal, steps, batch=batch, progress=progress)
     except ImportFailure as exc:
         if tty:
@@ -72,4 +66,23 @@ def import_records(
         fail(str(exc))
     if tty:
         sys.stderr.write("\n")
-    typer.echo(f"imported {len(steps)} lines into {org}: {written} ledger entries")
+    typer.echo(f"imported {total} lines into {org}: {written} ledger entries")
+
+
+def _steps(file: Path, from_line: int) -> Iterator[tuple[int, Step]]:
+    """The file's changes from `from_line` on, numbered; a bad line ends the command."""
+    from ropa.services.imports import step_from_json
+
+    try:
+        with file.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if number < from_line or not line.strip():
+                    continue
+                try:
+                    yield number, step_from_json(orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
+                    fail(f"{file}:{number}: not JSON ({exc.msg}); fix the line and run again")
+                except RopaError as exc:
+                    fail(f"{file}:{number}: {exc}; fix the line and run again")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
